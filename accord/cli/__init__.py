@@ -1,0 +1,52 @@
+"""The `accord` command. Thin: it parses options, calls services and prints.
+
+`accord --help` stays fast: no command module imports SQLAlchemy or Prefect at the top; each
+command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from accord.cli import audit, members
+from accord.cli.common import fail
+
+app = typer.Typer(
+    name="accord",
+    help="Follow-up actions and statement endorsement for a network's secretariat.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(members.app, name="members")
+app.add_typer(audit.app, name="audit")
+
+
+@app.command()
+def init() -> None:
+    """Create the database, or migrate it in place to the newest schema."""
+    from accord.cli.common import context
+    from accord.services.setup import init_database
+
+    result = init_database(context(require_ready=False))
+    if result.created:
+        typer.echo(f"created {result.database} (schema {result.after})")
+    elif result.before != result.after:
+        typer.echo(f"migrated {result.database} from {result.before} to {result.after}")
+    else:
+        typer.echo(f"{result.database} is up to date (schema {result.after})")
+
+
+def main() -> None:
+    """Entry point: domain errors become one line on stderr and exit status 1."""
+    from statemachines.errors import AccordError
+
+    try:
+        app()
+    except AccordError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,32 @@
+"""Helpers shared by the command modules: the context, JSON output, one-line failures."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from accord.services.context import Context
+
+
+def context(*, require_ready: bool = True) -> Context:
+    """Settings and database for a command; most commands need `accord init` to have run."""
+    from accord.config import load_settings
+    from accord.services.context import Context
+    from accord.services.setup import ensure_ready
+
+    ctx = Context(load_settings())
+    if require_ready:
+        ensure_ready(ctx)
+    return ctx
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    for line in message.splitlines() or ["failed"]:
+        sys.stderr.write(f"error: {line}\n")
+    sys.exit(code)

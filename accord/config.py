@@ -1,0 +1,156 @@
+"""Settings, read once from the environment (or `.env` in the working directory) and handed down.
+
+Every variable of contract.md is here. Nothing reads the environment at import time: call
+`load_settings()` where a command or an app starts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from statemachines.errors import AccordError
+
+Transport = Literal["none", "starttls", "tls"]
+SECRET_KEY_FILE = "secret_key"
+
+
+class ConfigError(AccordError):
+    """A setting that keeps accord from starting."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ACCORD_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Literal["development", "production"] = "development"
+    home: Path = Field(default_factory=lambda: Path.home() / ".accord")
+    database_url: str | None = None
+
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: Transport = "none"
+    mail_from: str = "secretariat@localhost"
+    reply_address: str | None = None
+
+    imap_host: str | None = None
+    imap_port: int | None = None
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_tls: Transport = "tls"
+    imap_folder: str = "INBOX"
+
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr | None = None
+    timezone: str = "Europe/Paris"
+    now: datetime | None = None
+
+    reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
+    max_reminders: int = 3
+    link_grace_hours: int = 72
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone '{value}'") from exc
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _production_needs_a_key(self) -> Settings:
+        if self.env == "production" and not self.secret_key:
+            raise ValueError("ACCORD_SECRET_KEY must be set when ACCORD_ENV=production")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'accord.db'}"
+
+    @property
+    def smtp_address(self) -> tuple[str, int]:
+        """Where mail goes: the configured server, or the dev mailbox on 127.0.0.1:1025."""
+        if not self.smtp_host:
+            return "127.0.0.1", self.smtp_port or 1025
+        default_port = {"none": 25, "starttls": 587, "tls": 465}[self.smtp_tls]
+        return self.smtp_host, self.smtp_port or default_port
+
+    @property
+    def uses_dev_mailbox(self) -> bool:
+        return not self.smtp_host
+
+    @property
+    def reply_pattern(self) -> str:
+        """The Reply-To address with `{key}`; by default `local+{key}@domain` of the sender."""
+        if self.reply_address:
+            return self.reply_address
+        local, _, domain = self.mail_from.partition("@")
+        return f"{local}+{{key}}@{domain or 'localhost'}"
+
+    @property
+    def imap_configured(self) -> bool:
+        return bool(self.imap_host)
+
+    def clock(self) -> Callable[[], datetime]:
+        """Now, in UTC; ACCORD_NOW (naive means the secretariat's time) replaces the clock."""
+        if self.now is None:
+            return lambda: datetime.now(UTC)
+        fixed = self.now if self.now.tzinfo else self.now.replace(tzinfo=self.tz)
+        fixed = fixed.astimezone(UTC)
+        return lambda: fixed
+
+    def resolve_secret_key(self) -> str:
+        """The link-signing key: the setting, or in development one generated once into home."""
+        if self.secret_key:
+            return self.secret_key.get_secret_value()
+        if self.env == "production":  # pragma: no cover - the validator refuses this earlier
+            raise ConfigError("ACCORD_SECRET_KEY must be set when ACCORD_ENV=production")
+        return _dev_secret_key(self.home / SECRET_KEY_FILE)
+
+
+def _dev_secret_key(path: Path) -> str:
+    """Read the development key, creating it (mode 0600, never overwritten) the first time."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="utf-8").strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a bad value becomes a one-line ConfigError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        name = f"ACCORD_{where.upper()}: " if where else ""
+        raise ConfigError(f"bad setting: {name}{first['msg'].removeprefix('Value error, ')}") from None

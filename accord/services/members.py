@@ -1,0 +1,192 @@
+"""Members and groups: import from CSV (all rows checked before anything is written), list."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+
+from accord.services.context import Context
+from accord.services.languages import ISO_639_1
+from statemachines.errors import InvalidInput
+from statemachines.records import Member
+
+COLUMNS = ("name", "email", "organisation", "groups", "language", "timezone")
+REQUIRED = ("name", "email")
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    line: int
+    name: str
+    email: str
+    organisation: str | None
+    groups: tuple[str, ...]
+    language: str
+    timezone: str
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"created": len(self.created), "updated": len(self.updated),
+                "unchanged": len(self.unchanged)}
+
+
+class BadRows(InvalidInput):
+    """Every bad row of a member file, one line each."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.problems = [f"{source}: {p}" for p in problems]
+        super().__init__("\n".join(self.problems))
+
+
+def read_member_file(path: Path, default_timezone: str) -> list[MemberRow]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path}: not a UTF-8 text file") from None
+    return parse_member_csv(text, default_timezone, source=str(path))
+
+
+def parse_member_csv(text: str, default_timezone: str, source: str = "members") -> list[MemberRow]:
+    """Check every row; any problem raises BadRows naming each bad line, nothing half-read."""
+    if "\x00" in text:
+        raise InvalidInput(f"{source}: not a text file (it holds NUL bytes)")
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if not header:
+        raise InvalidInput(f"{source}: empty file (expected a header: {','.join(COLUMNS)})")
+    if missing:
+        raise InvalidInput(f"{source}: line 1: missing column(s) {', '.join(missing)} "
+                           f"(expected {','.join(COLUMNS)})")
+    reader.fieldnames = header
+    rows, problems, seen = [], [], {}
+    for record in reader:
+        line = reader.line_num
+        try:
+            row = _check_row(record, line, len(header), default_timezone)
+        except InvalidInput as exc:
+            problems.append(f"line {line}: {exc}")
+            continue
+        if row.email in seen:
+            problems.append(f"line {line}: {row.email} is already on line {seen[row.email]}")
+            continue
+        seen[row.email] = line
+        rows.append(row)
+    if problems:
+        raise BadRows(source, problems)
+    if not rows:
+        raise InvalidInput(f"{source}: no member rows after the header")
+    return rows
+
+
+def _check_row(
+    record: dict[str | None, Any], line: int, width: int, default_tz: str
+) -> MemberRow:
+    if record.get(None):
+        raise InvalidInput(f"too many fields ({width} expected, as in the header)")
+    value = {k: (v or "").strip() for k, v in record.items() if k}
+    if not value.get("name"):
+        raise InvalidInput("name is empty")
+    email = _checked_email(value.get("email", ""))
+    language = (value.get("language") or "en").lower()
+    if language.split("-")[0] not in ISO_639_1:
+        raise InvalidInput(f"unknown language code '{language}' (use ISO 639-1, e.g. en, fr)")
+    timezone = value.get("timezone") or default_tz
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown time zone '{timezone}' (e.g. Europe/Paris)") from None
+    groups = tuple(dict.fromkeys(g.strip() for g in value.get("groups", "").split(";")
+                                 if g.strip()))
+    return MemberRow(line, _one_line(value["name"]), email, value.get("organisation") or None,
+                     groups, language, timezone)
+
+
+def _checked_email(text: str) -> str:
+    if not text:
+        raise InvalidInput("email is empty")
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"invalid email '{text}': {exc}") from None
+    return checked.normalized.lower()
+
+
+def _one_line(text: str) -> str:
+    """Names end up in mail headers: no CR, LF or other control characters."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def import_members(ctx: Context, path: Path) -> ImportResult:
+    rows = read_member_file(path, ctx.settings.timezone)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with ctx.uow() as uow:
+        result = _apply_rows(uow, rows)
+        uow.audit.append(actor=ctx.actor, channel=ctx.channel, entity_type="members",
+                         entity_id=path.name, action="import", at=ctx.now(),
+                         payload={"file_sha256": digest, **result.as_dict()})
+        uow.commit()
+    return result
+
+
+def _apply_rows(uow: Any, rows: Iterable[MemberRow]) -> ImportResult:
+    rows = list(rows)
+    existing = uow.members.by_emails([r.email for r in rows])
+    groups = {name: uow.groups.get_or_create(name) for r in rows for name in r.groups}
+    result = ImportResult()
+    for row in rows:
+        fields = {"name": row.name, "organisation": row.organisation, "language": row.language,
+                  "timezone": row.timezone}
+        wanted_groups = [groups[g] for g in row.groups]
+        member = existing.get(row.email)
+        if member is None:
+            member = Member(email=row.email, undeliverable=False, **fields)
+            member.groups = wanted_groups
+            uow.members.add(member)
+            result.created.append(row.email)
+            continue
+        changed = any(getattr(member, k) != v for k, v in fields.items()) or \
+            sorted(g.name for g in member.groups) != sorted(row.groups)
+        for key, val in fields.items():
+            setattr(member, key, val)
+        member.groups = wanted_groups
+        (result.updated if changed else result.unchanged).append(row.email)
+    return result
+
+
+def member_dict(member: Member) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "email": member.email,
+        "name": member.name,
+        "organisation": member.organisation,
+        "language": member.language,
+        "timezone": member.timezone,
+        "groups": [g.name for g in member.groups],
+        "undeliverable": bool(member.undeliverable),
+    }
+
+
+def list_members(ctx: Context, group: str | None = None) -> list[dict[str, Any]]:
+    with ctx.uow(readonly=True) as uow:
+        if group:
+            uow.groups.named(group)
+        return [member_dict(m) for m in uow.members.list(group)]

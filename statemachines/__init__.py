@@ -1,0 +1,1 @@
+"""The pure domain: states, transitions, rules and timeframes (stdlib + transitions only)."""

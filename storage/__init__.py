@@ -1,0 +1,1 @@
+"""Persistence: tables, classical mapping, repositories, the unit of work and migrations."""

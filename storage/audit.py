@@ -1,0 +1,144 @@
+"""The decision record: an append-only, hash-chained audit log.
+
+Each entry's hash is the SHA-256 of its canonical JSON (sorted keys, no spaces, UTF-8), which
+includes its sequence number and the previous entry's hash; a one-row head keeps the last sequence
+number and hash, so editing, deleting (even the last entry) or reordering is detected by `verify`.
+Appends are serialised: PostgreSQL locks the head row, SQLite holds the write lock from BEGIN.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.tables import audit_head, audit_log
+
+GENESIS = "0" * 64
+CHANNELS = ("cli", "link", "email", "system", "web", "flow")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
+
+
+def entry_hash(entry: Mapping[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of every field but the hash itself."""
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    body["payload"] = json.loads(body["payload"]) if isinstance(body["payload"], str) else body[
+        "payload"]
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    recorded_at: str
+    actor: str
+    channel: str
+    entity_type: str
+    entity_id: str
+    action: str
+    payload: str
+    text_sha256: str | None
+    prev_hash: str
+    hash: str
+
+
+class AuditLog:
+    """Appends to and reads the decision record inside a unit of work's session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(
+        self,
+        *,
+        actor: str,
+        channel: str,
+        entity_type: str,
+        entity_id: object,
+        action: str,
+        at: datetime,
+        payload: Mapping[str, Any] | None = None,
+        text_sha256: str | None = None,
+    ) -> Entry:
+        head = self.session.execute(
+            select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+            .with_for_update()
+        ).one()
+        fields = {
+            "seq": head.seq + 1,
+            "recorded_at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor": actor,
+            "channel": channel,
+            "entity_type": entity_type,
+            "entity_id": str(entity_id),
+            "action": action,
+            "payload": canonical_json(dict(payload or {})),
+            "text_sha256": text_sha256,
+            "prev_hash": head.hash,
+        }
+        entry = Entry(**fields, hash=entry_hash(fields))
+        self.session.execute(audit_log.insert().values(**vars(entry)))
+        self.session.execute(
+            update(audit_head).where(audit_head.c.id == 1).values(seq=entry.seq, hash=entry.hash)
+        )
+        return entry
+
+    def entries(self, entity_type: str | None = None, entity_id: object = None) -> list[Entry]:
+        query = select(audit_log).order_by(audit_log.c.seq)
+        if entity_type:
+            query = query.where(audit_log.c.entity_type == entity_type)
+        if entity_id is not None:
+            query = query.where(audit_log.c.entity_id == str(entity_id))
+        return [Entry(**row._mapping) for row in self.session.execute(query)]
+
+    def _stream(self) -> Iterator[Entry]:
+        result = self.session.execute(
+            select(audit_log).order_by(audit_log.c.seq).execution_options(yield_per=2000)
+        )
+        for row in result:
+            yield Entry(**row._mapping)
+
+    def verify(self) -> Verification:
+        """Recompute the chain; name the first entry that does not hold."""
+        expected_seq, prev, count = 1, GENESIS, 0
+        for entry in self._stream():
+            count += 1
+            problem = _problem(entry, expected_seq, prev)
+            if problem:
+                return Verification(count, False, {"seq": entry.seq, "reason": problem})
+            expected_seq, prev = entry.seq + 1, entry.hash
+        head = self.session.execute(select(audit_head).where(audit_head.c.id == 1)).one()
+        if (head.seq, head.hash) != (expected_seq - 1, prev):
+            reason = f"the log ends at entry {expected_seq - 1} but its head says {head.seq}"
+            return Verification(count, False, {"seq": expected_seq, "reason": reason})
+        return Verification(count, True, None)
+
+
+def _problem(entry: Entry, expected_seq: int, prev: str) -> str | None:
+    if entry.seq != expected_seq:
+        return f"expected entry {expected_seq}, found {entry.seq} (deleted or reordered)"
+    if entry.prev_hash != prev:
+        return "its previous-entry hash does not match the entry before it"
+    if entry_hash(vars(entry)) != entry.hash:
+        return "its content does not match its hash (edited)"
+    return None
+
+
+@dataclass(frozen=True)
+class Verification:
+    entries: int
+    ok: bool
+    first_bad: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"entries": self.entries, "ok": self.ok, "first_bad": self.first_bad}

@@ -1,0 +1,188 @@
+"""Repositories: how the domain's objects are found and added, with no SQL leaking out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from statemachines.actions import TERMINAL, Action, Responsibility
+from statemachines.errors import NotFound
+from statemachines.records import Body, Group, Meeting, Member, Objective, Person
+from statemachines.rounds import OPEN, Round
+from statemachines.statements import Statement
+from storage import tables as t
+
+
+class _Repository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, obj: object) -> None:
+        self.session.add(obj)
+
+
+class MemberRepository(_Repository):
+    def by_email(self, email: str) -> Member | None:
+        return self.session.scalars(select(Member).where(t.members.c.email == email.lower())).first()
+
+    def by_emails(self, emails: Sequence[str]) -> dict[str, Member]:
+        wanted = [e.lower() for e in emails]
+        found = self.session.scalars(select(Member).where(t.members.c.email.in_(wanted)))
+        return {m.email: m for m in found}
+
+    def list(self, group: str | None = None) -> list[Member]:
+        query = select(Member).order_by(t.members.c.name, t.members.c.email)
+        if group:
+            query = query.join(t.memberships).join(t.groups).where(t.groups.c.name == group)
+        return list(self.session.scalars(query))
+
+    def get(self, member_id: int) -> Member:
+        member = self.session.get(Member, member_id)
+        if member is None:
+            raise NotFound(f"no member with id {member_id}")
+        return member
+
+
+class GroupRepository(_Repository):
+    def by_name(self, name: str) -> Group | None:
+        return self.session.scalars(select(Group).where(t.groups.c.name == name)).first()
+
+    def named(self, name: str) -> Group:
+        group = self.by_name(name)
+        if group is None:
+            known = ", ".join(g.name for g in self.list()) or "none"
+            raise NotFound(f"no group named '{name}' (known: {known})")
+        return group
+
+    def get_or_create(self, name: str) -> Group:
+        group = self.by_name(name)
+        if group is None:
+            group = Group(name=name, accepts_political=False, refused_kinds=[],
+                          auto_publish=False)
+            self.session.add(group)
+        return group
+
+    def list(self) -> list[Group]:
+        return list(self.session.scalars(select(Group).order_by(t.groups.c.name)))
+
+    def member_count(self, group: Group) -> int:
+        query = select(func.count()).select_from(t.memberships).where(
+            t.memberships.c.group_id == group.id)
+        return int(self.session.scalar(query) or 0)
+
+
+class MeetingRepository(_Repository):
+    def find(self, body: str, starts_on: date) -> Meeting | None:
+        query = select(Meeting).where(t.meetings.c.body == body, t.meetings.c.starts_on == starts_on)
+        return self.session.scalars(query).first()
+
+    def list(self) -> list[Meeting]:
+        return list(self.session.scalars(select(Meeting).order_by(t.meetings.c.starts_on)))
+
+    def latest(self) -> Meeting | None:
+        query = select(Meeting).order_by(t.meetings.c.starts_on.desc(), t.meetings.c.id.desc())
+        return self.session.scalars(query).first()
+
+    def objectives(self, meeting: Meeting) -> list[Objective]:
+        query = select(Objective).where(t.objectives.c.meeting_id == meeting.id).order_by(
+            t.objectives.c.number)
+        return list(self.session.scalars(query))
+
+    def people(self, meeting: Meeting) -> list[Person]:
+        query = select(Person).where(t.people.c.meeting_id == meeting.id).order_by(t.people.c.id)
+        return list(self.session.scalars(query))
+
+    def body(self, name: str) -> Body | None:
+        return self.session.scalars(select(Body).where(t.bodies.c.name == name)).first()
+
+    def bodies(self) -> list[Body]:
+        return list(self.session.scalars(select(Body).order_by(t.bodies.c.name)))
+
+    def aliases(self) -> dict[str, str]:
+        """Known names and aliases, lower-cased, to canonical body names."""
+        rows = self.session.execute(
+            select(t.body_aliases.c.alias, t.bodies.c.name).join(t.bodies))
+        known = {name.lower(): name for (name,) in self.session.execute(select(t.bodies.c.name))}
+        known.update({alias.lower(): name for alias, name in rows})
+        return known
+
+    def body_or_new(self, name: str) -> Body:
+        body = self.body(name)
+        if body is None:
+            body = Body(name=name, contact_emails=[])
+            self.session.add(body)
+        return body
+
+
+class ActionRepository(_Repository):
+    def get(self, action_id: int) -> Action:
+        action = self.session.get(Action, action_id)
+        if action is None:
+            raise NotFound(f"no action with id {action_id}")
+        return action
+
+    def list(
+        self,
+        *,
+        state: str | None = None,
+        body: str | None = None,
+        objective: int | None = None,
+        meeting_id: int | None = None,
+        overdue_on: date | None = None,
+    ) -> list[Action]:
+        query = select(Action).order_by(t.actions.c.meeting_id, t.actions.c.position)
+        if state:
+            query = query.where(t.actions.c.state == state)
+        if meeting_id:
+            query = query.where(t.actions.c.meeting_id == meeting_id)
+        if objective is not None:
+            query = query.join(t.objectives).where(t.objectives.c.number == objective)
+        if body:
+            query = query.where(t.actions.c.id.in_(
+                select(t.action_bodies.c.action_id).join(t.bodies)
+                .where(func.lower(t.bodies.c.name) == body.lower())))
+        if overdue_on:
+            query = query.where(t.actions.c.due_on < overdue_on,
+                                t.actions.c.state.not_in(TERMINAL))
+        return list(self.session.scalars(query).unique())
+
+    def for_meeting(self, meeting: Meeting) -> list[Action]:
+        return self.list(meeting_id=meeting.id)
+
+    def responsibility(self, body: Body, role: str, position: int) -> Responsibility:
+        return Responsibility(body=body, role=role, position=position)
+
+
+class StatementRepository(_Repository):
+    def get(self, statement_id: int) -> Statement:
+        statement = self.session.get(Statement, statement_id)
+        if statement is None:
+            raise NotFound(f"no statement with id {statement_id}")
+        return statement
+
+    def slug_taken(self, slug: str) -> bool:
+        return self.session.scalar(select(t.statements.c.id).where(t.statements.c.slug == slug)) \
+            is not None
+
+    def list(self) -> list[Statement]:
+        return list(self.session.scalars(select(Statement).order_by(t.statements.c.id)))
+
+
+class RoundRepository(_Repository):
+    def get(self, round_id: int) -> Round:
+        found = self.session.get(Round, round_id)
+        if found is None:
+            raise NotFound(f"no round with id {round_id}")
+        return found
+
+    def open_rounds(self) -> list[Round]:
+        query = select(Round).where(t.rounds.c.state == OPEN).order_by(t.rounds.c.id)
+        return list(self.session.scalars(query))
+
+    def for_statement(self, statement_id: int) -> list[Round]:
+        query = select(Round).where(t.rounds.c.statement_id == statement_id).order_by(
+            t.rounds.c.id)
+        return list(self.session.scalars(query))

@@ -1,0 +1,82 @@
+"""The unit of work: one transaction, its repositories and the decision record.
+
+Use as `with db.uow() as uow: ...; uow.commit()`. Leaving without commit rolls back, so a failed
+command changes nothing. A lost optimistic-concurrency race becomes `Conflict`.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session
+
+from statemachines.errors import Conflict
+from storage.audit import AuditLog
+from storage.db import make_engine
+from storage.orm import start_mappers
+from storage.repositories import (
+    ActionRepository,
+    GroupRepository,
+    MeetingRepository,
+    MemberRepository,
+    RoundRepository,
+    StatementRepository,
+)
+
+
+class Database:
+    """The engine for one database URL, and units of work on it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        start_mappers()
+
+    def uow(self, *, readonly: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.engine, readonly=readonly)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
+        self.engine = engine.execution_options(readonly=True) if readonly else engine
+
+    def __enter__(self) -> Self:
+        self.session = Session(self.engine, expire_on_commit=False, autoflush=True)
+        self.members = MemberRepository(self.session)
+        self.groups = GroupRepository(self.session)
+        self.meetings = MeetingRepository(self.session)
+        self.actions = ActionRepository(self.session)
+        self.statements = StatementRepository(self.session)
+        self.rounds = RoundRepository(self.session)
+        self.audit = AuditLog(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+        self.session.close()
+
+    def flush(self) -> None:
+        try:
+            self.session.flush()
+        except StaleDataError as exc:
+            self.session.rollback()
+            raise Conflict("someone else changed this at the same time; nothing was changed, "
+                           "try again") from exc
+
+    def commit(self) -> None:
+        self.flush()
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
