@@ -153,4 +153,6 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         name = f"ACCORD_{where.upper()}: " if where else ""
-        raise ConfigError(f"bad setting: {name}{first['msg'].removeprefix('Value error, ')}") from None
+        raise ConfigError(
+            f"bad setting: {name}{first['msg'].removeprefix('Value error, ')}"
+        ) from None

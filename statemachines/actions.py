@@ -49,8 +49,9 @@ ACTION_LIFECYCLE = Lifecycle(
             "trigger": "assess",
             "source": [PROPOSED, ASSESSED],
             "dest": ASSESSED,
-            "conditions": [require(_known_outcome, "assess needs --outcome accepted or "
-                                   "under_consideration")],
+            "conditions": [
+                require(_known_outcome, "assess needs --outcome accepted or under_consideration")
+            ],
             "after": [_record_assessment],
         },
         {

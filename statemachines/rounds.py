@@ -145,9 +145,18 @@ ROUND_LIFECYCLE = Lifecycle(
 class Round:
     """One circulation of one text version of a statement to a group."""
 
-    def __init__(self, *, statement_id: int, group_id: int, mode: str, rule: str,
-                 deadline: datetime, text_sha256: str, version_number: int,
-                 **fields: Any) -> None:
+    def __init__(
+        self,
+        *,
+        statement_id: int,
+        group_id: int,
+        mode: str,
+        rule: str,
+        deadline: datetime,
+        text_sha256: str,
+        version_number: int,
+        **fields: Any,
+    ) -> None:
         self.statement_id = statement_id
         self.group_id = group_id
         self.mode = mode

@@ -134,8 +134,9 @@ class StatementVersion:
 
 
 class Statement:
-    def __init__(self, *, title: str, kind: str, political: bool = False, slug: str = "",
-                 **fields: Any) -> None:
+    def __init__(
+        self, *, title: str, kind: str, political: bool = False, slug: str = "", **fields: Any
+    ) -> None:
         self.title = title
         self.kind = kind
         self.political = political

@@ -25,15 +25,15 @@ CHANNELS = ("cli", "link", "email", "system", "web", "flow")
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical JSON of every field but the hash itself."""
     body = {k: v for k, v in entry.items() if k != "hash"}
-    body["payload"] = json.loads(body["payload"]) if isinstance(body["payload"], str) else body[
-        "payload"]
+    body["payload"] = (
+        json.loads(body["payload"]) if isinstance(body["payload"], str) else body["payload"]
+    )
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
@@ -71,7 +71,8 @@ class AuditLog:
         text_sha256: str | None = None,
     ) -> Entry:
         head = self.session.execute(
-            select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+            select(audit_head.c.seq, audit_head.c.hash)
+            .where(audit_head.c.id == 1)
             .with_for_update()
         ).one()
         fields = {

@@ -28,29 +28,52 @@ def start_mappers() -> None:
     _started = True
     m = mapper_registry.map_imperatively
     m(Group, t.groups)
-    m(Member, t.members, properties={
-        "groups": relationship(Group, secondary=t.memberships, order_by=t.groups.c.name,
-                               lazy="selectin"),
-    })
+    m(
+        Member,
+        t.members,
+        properties={
+            "groups": relationship(
+                Group, secondary=t.memberships, order_by=t.groups.c.name, lazy="selectin"
+            ),
+        },
+    )
     m(Body, t.bodies)
     m(Meeting, t.meetings)
     m(Objective, t.objectives)
     m(Person, t.people)
-    m(Responsibility, t.action_bodies, properties={
-        "body": relationship(Body, lazy="joined", innerjoin=True),
-    })
-    m(Action, t.actions, version_id_col=t.actions.c.version, properties={
-        "objective": relationship(Objective, lazy="joined", innerjoin=True),
-        "responsibilities": relationship(
-            Responsibility, order_by=t.action_bodies.c.position, lazy="selectin",
-            cascade="all, delete-orphan",
-        ),
-    })
+    m(
+        Responsibility,
+        t.action_bodies,
+        properties={
+            "body": relationship(Body, lazy="joined", innerjoin=True),
+        },
+    )
+    m(
+        Action,
+        t.actions,
+        version_id_col=t.actions.c.version,
+        properties={
+            "objective": relationship(Objective, lazy="joined", innerjoin=True),
+            "responsibilities": relationship(
+                Responsibility,
+                order_by=t.action_bodies.c.position,
+                lazy="selectin",
+                cascade="all, delete-orphan",
+            ),
+        },
+    )
     m(StatementVersion, t.statement_versions)
-    m(Statement, t.statements, version_id_col=t.statements.c.version, properties={
-        "versions": relationship(
-            StatementVersion, order_by=t.statement_versions.c.number, lazy="selectin",
-            cascade="all, delete-orphan",
-        ),
-    })
+    m(
+        Statement,
+        t.statements,
+        version_id_col=t.statements.c.version,
+        properties={
+            "versions": relationship(
+                StatementVersion,
+                order_by=t.statement_versions.c.number,
+                lazy="selectin",
+                cascade="all, delete-orphan",
+            ),
+        },
+    )
     m(Round, t.rounds, version_id_col=t.rounds.c.version)

@@ -26,7 +26,9 @@ class _Repository:
 
 class MemberRepository(_Repository):
     def by_email(self, email: str) -> Member | None:
-        return self.session.scalars(select(Member).where(t.members.c.email == email.lower())).first()
+        return self.session.scalars(
+            select(Member).where(t.members.c.email == email.lower())
+        ).first()
 
     def by_emails(self, emails: Sequence[str]) -> dict[str, Member]:
         wanted = [e.lower() for e in emails]
@@ -60,8 +62,7 @@ class GroupRepository(_Repository):
     def get_or_create(self, name: str) -> Group:
         group = self.by_name(name)
         if group is None:
-            group = Group(name=name, accepts_political=False, refused_kinds=[],
-                          auto_publish=False)
+            group = Group(name=name, accepts_political=False, refused_kinds=[], auto_publish=False)
             self.session.add(group)
         return group
 
@@ -69,14 +70,19 @@ class GroupRepository(_Repository):
         return list(self.session.scalars(select(Group).order_by(t.groups.c.name)))
 
     def member_count(self, group: Group) -> int:
-        query = select(func.count()).select_from(t.memberships).where(
-            t.memberships.c.group_id == group.id)
+        query = (
+            select(func.count())
+            .select_from(t.memberships)
+            .where(t.memberships.c.group_id == group.id)
+        )
         return int(self.session.scalar(query) or 0)
 
 
 class MeetingRepository(_Repository):
     def find(self, body: str, starts_on: date) -> Meeting | None:
-        query = select(Meeting).where(t.meetings.c.body == body, t.meetings.c.starts_on == starts_on)
+        query = select(Meeting).where(
+            t.meetings.c.body == body, t.meetings.c.starts_on == starts_on
+        )
         return self.session.scalars(query).first()
 
     def list(self) -> list[Meeting]:
@@ -87,8 +93,11 @@ class MeetingRepository(_Repository):
         return self.session.scalars(query).first()
 
     def objectives(self, meeting: Meeting) -> list[Objective]:
-        query = select(Objective).where(t.objectives.c.meeting_id == meeting.id).order_by(
-            t.objectives.c.number)
+        query = (
+            select(Objective)
+            .where(t.objectives.c.meeting_id == meeting.id)
+            .order_by(t.objectives.c.number)
+        )
         return list(self.session.scalars(query))
 
     def people(self, meeting: Meeting) -> list[Person]:
@@ -103,8 +112,7 @@ class MeetingRepository(_Repository):
 
     def aliases(self) -> dict[str, str]:
         """Known names and aliases, lower-cased, to canonical body names."""
-        rows = self.session.execute(
-            select(t.body_aliases.c.alias, t.bodies.c.name).join(t.bodies))
+        rows = self.session.execute(select(t.body_aliases.c.alias, t.bodies.c.name).join(t.bodies))
         known = {name.lower(): name for (name,) in self.session.execute(select(t.bodies.c.name))}
         known.update({alias.lower(): name for alias, name in rows})
         return known
@@ -141,12 +149,15 @@ class ActionRepository(_Repository):
         if objective is not None:
             query = query.join(t.objectives).where(t.objectives.c.number == objective)
         if body:
-            query = query.where(t.actions.c.id.in_(
-                select(t.action_bodies.c.action_id).join(t.bodies)
-                .where(func.lower(t.bodies.c.name) == body.lower())))
+            query = query.where(
+                t.actions.c.id.in_(
+                    select(t.action_bodies.c.action_id)
+                    .join(t.bodies)
+                    .where(func.lower(t.bodies.c.name) == body.lower())
+                )
+            )
         if overdue_on:
-            query = query.where(t.actions.c.due_on < overdue_on,
-                                t.actions.c.state.not_in(TERMINAL))
+            query = query.where(t.actions.c.due_on < overdue_on, t.actions.c.state.not_in(TERMINAL))
         return list(self.session.scalars(query).unique())
 
     def for_meeting(self, meeting: Meeting) -> list[Action]:
@@ -164,8 +175,10 @@ class StatementRepository(_Repository):
         return statement
 
     def slug_taken(self, slug: str) -> bool:
-        return self.session.scalar(select(t.statements.c.id).where(t.statements.c.slug == slug)) \
+        return (
+            self.session.scalar(select(t.statements.c.id).where(t.statements.c.slug == slug))
             is not None
+        )
 
     def list(self) -> list[Statement]:
         return list(self.session.scalars(select(Statement).order_by(t.statements.c.id)))
@@ -183,6 +196,5 @@ class RoundRepository(_Repository):
         return list(self.session.scalars(query))
 
     def for_statement(self, statement_id: int) -> list[Round]:
-        query = select(Round).where(t.rounds.c.statement_id == statement_id).order_by(
-            t.rounds.c.id)
+        query = select(Round).where(t.rounds.c.statement_id == statement_id).order_by(t.rounds.c.id)
         return list(self.session.scalars(query))

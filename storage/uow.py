@@ -10,8 +10,8 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Engine
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from statemachines.errors import Conflict
 from storage.audit import AuditLog
@@ -71,8 +71,9 @@ class UnitOfWork:
             self.session.flush()
         except StaleDataError as exc:
             self.session.rollback()
-            raise Conflict("someone else changed this at the same time; nothing was changed, "
-                           "try again") from exc
+            raise Conflict(
+                "someone else changed this at the same time; nothing was changed, try again"
+            ) from exc
 
     def commit(self) -> None:
         self.flush()

@@ -8,14 +8,18 @@ import typer
 
 from accord.cli.common import context, print_json
 
-app = typer.Typer(help="Members of the groups that are asked to endorse statements.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Members of the groups that are asked to endorse statements.", no_args_is_help=True
+)
 
 
 @app.command("import")
 def import_(
-    file: Path = typer.Argument(..., help="CSV with columns name,email,organisation,groups,"
-                                "language,timezone (groups separated by ';')."),
+    file: Path = typer.Argument(
+        ...,
+        help="CSV with columns name,email,organisation,groups,"
+        "language,timezone (groups separated by ';').",
+    ),
     json_: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
     """Import or update members (matched by email). Any bad row: nothing is imported."""
@@ -26,8 +30,9 @@ def import_(
         print_json(result.as_dict())
         return
     counts = result.as_dict()
-    typer.echo(f"{counts['created']} created, {counts['updated']} updated, "
-               f"{counts['unchanged']} unchanged")
+    typer.echo(
+        f"{counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged"
+    )
 
 
 @app.command("list")

@@ -40,8 +40,11 @@ class ImportResult:
     unchanged: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"created": len(self.created), "updated": len(self.updated),
-                "unchanged": len(self.unchanged)}
+        return {
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+        }
 
 
 class BadRows(InvalidInput):
@@ -74,8 +77,10 @@ def parse_member_csv(text: str, default_timezone: str, source: str = "members") 
     if not header:
         raise InvalidInput(f"{source}: empty file (expected a header: {','.join(COLUMNS)})")
     if missing:
-        raise InvalidInput(f"{source}: line 1: missing column(s) {', '.join(missing)} "
-                           f"(expected {','.join(COLUMNS)})")
+        raise InvalidInput(
+            f"{source}: line 1: missing column(s) {', '.join(missing)} "
+            f"(expected {','.join(COLUMNS)})"
+        )
     reader.fieldnames = header
     rows, problems, seen = [], [], {}
     for record in reader:
@@ -97,9 +102,7 @@ def parse_member_csv(text: str, default_timezone: str, source: str = "members") 
     return rows
 
 
-def _check_row(
-    record: dict[str | None, Any], line: int, width: int, default_tz: str
-) -> MemberRow:
+def _check_row(record: dict[str | None, Any], line: int, width: int, default_tz: str) -> MemberRow:
     if record.get(None):
         raise InvalidInput(f"too many fields ({width} expected, as in the header)")
     value = {k: (v or "").strip() for k, v in record.items() if k}
@@ -114,10 +117,18 @@ def _check_row(
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(f"unknown time zone '{timezone}' (e.g. Europe/Paris)") from None
-    groups = tuple(dict.fromkeys(g.strip() for g in value.get("groups", "").split(";")
-                                 if g.strip()))
-    return MemberRow(line, _one_line(value["name"]), email, value.get("organisation") or None,
-                     groups, language, timezone)
+    groups = tuple(
+        dict.fromkeys(g.strip() for g in value.get("groups", "").split(";") if g.strip())
+    )
+    return MemberRow(
+        line,
+        _one_line(value["name"]),
+        email,
+        value.get("organisation") or None,
+        groups,
+        language,
+        timezone,
+    )
 
 
 def _checked_email(text: str) -> str:
@@ -140,9 +151,15 @@ def import_members(ctx: Context, path: Path) -> ImportResult:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with ctx.uow() as uow:
         result = _apply_rows(uow, rows)
-        uow.audit.append(actor=ctx.actor, channel=ctx.channel, entity_type="members",
-                         entity_id=path.name, action="import", at=ctx.now(),
-                         payload={"file_sha256": digest, **result.as_dict()})
+        uow.audit.append(
+            actor=ctx.actor,
+            channel=ctx.channel,
+            entity_type="members",
+            entity_id=path.name,
+            action="import",
+            at=ctx.now(),
+            payload={"file_sha256": digest, **result.as_dict()},
+        )
         uow.commit()
     return result
 
@@ -153,8 +170,12 @@ def _apply_rows(uow: Any, rows: Iterable[MemberRow]) -> ImportResult:
     groups = {name: uow.groups.get_or_create(name) for r in rows for name in r.groups}
     result = ImportResult()
     for row in rows:
-        fields = {"name": row.name, "organisation": row.organisation, "language": row.language,
-                  "timezone": row.timezone}
+        fields = {
+            "name": row.name,
+            "organisation": row.organisation,
+            "language": row.language,
+            "timezone": row.timezone,
+        }
         wanted_groups = [groups[g] for g in row.groups]
         member = existing.get(row.email)
         if member is None:
@@ -163,8 +184,9 @@ def _apply_rows(uow: Any, rows: Iterable[MemberRow]) -> ImportResult:
             uow.members.add(member)
             result.created.append(row.email)
             continue
-        changed = any(getattr(member, k) != v for k, v in fields.items()) or \
-            sorted(g.name for g in member.groups) != sorted(row.groups)
+        changed = any(getattr(member, k) != v for k, v in fields.items()) or sorted(
+            g.name for g in member.groups
+        ) != sorted(row.groups)
         for key, val in fields.items():
             setattr(member, key, val)
         member.groups = wanted_groups

@@ -36,13 +36,6 @@ def init_database(ctx: Context) -> InitResult:
     return InitResult(_safe_url(ctx.db.engine.url), before, after, before is None)
 
 
-def is_current(ctx: Context) -> bool:
-    from storage.db import sqlite_file
-    from storage.migrate import current_revision
-
-    return current_revision(ctx.db.engine) == head_revision()
-
-
 def _seed_kinds(ctx: Context) -> None:
     with ctx.uow() as uow:
         present = set(uow.session.scalars(select(kinds.c.name)))
@@ -54,13 +47,15 @@ def _seed_kinds(ctx: Context) -> None:
 
 def _safe_url(url: object) -> str:
     """The database URL without its password, for messages."""
-    return url.render_as_string(hide_password=True) if hasattr(url, "render_as_string") else str(
-        url)
+    return (
+        url.render_as_string(hide_password=True) if hasattr(url, "render_as_string") else str(url)
+    )
 
 
 def ensure_ready(ctx: Context) -> None:
     """Refuse to work on a database that `accord init` has not created or migrated."""
     from statemachines.errors import AccordError
+    from storage.db import sqlite_file
     from storage.migrate import current_revision
 
     path = sqlite_file(ctx.settings.db_url)
@@ -70,7 +65,10 @@ def ensure_ready(ctx: Context) -> None:
     if current == head_revision():
         return
     if current is None:
-        raise AccordError(f"no accord database at {_safe_url(ctx.db.engine.url)}: "
-                          "run `accord init` first")
-    raise AccordError(f"the database schema is {current}, this accord needs {head_revision()}: "
-                      "run `accord init` to migrate it")
+        raise AccordError(
+            f"no accord database at {_safe_url(ctx.db.engine.url)}: run `accord init` first"
+        )
+    raise AccordError(
+        f"the database schema is {current}, this accord needs {head_revision()}: "
+        "run `accord init` to migrate it"
+    )
