@@ -33,6 +33,14 @@ class Rule:
     name: str
     minimum: int = 0
 
+    def __post_init__(self) -> None:
+        # A rule built by hand must be one parse_rule accepts: `min` with N < 1 (or an unknown name
+        # falling through to it) would be met with no endorsement at all, i.e. silence as consent.
+        if self.name not in ("unanimous", "majority", "min") or (
+            self.name == "min" and self.minimum < 1
+        ):
+            raise InvalidInput(f"unknown rule '{self}': use unanimous, majority or min:N (N >= 1)")
+
     def __str__(self) -> str:
         return f"min:{self.minimum}" if self.name == "min" else self.name
 

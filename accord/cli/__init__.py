@@ -11,7 +11,7 @@ import sys
 import typer
 
 from accord.cli import audit, members
-from accord.cli.common import fail
+from accord.cli.common import close_contexts, fail
 
 app = typer.Typer(
     name="accord",
@@ -50,3 +50,5 @@ def main() -> None:
         fail(str(exc))
     except KeyboardInterrupt:
         sys.exit(130)
+    finally:
+        close_contexts()

@@ -10,6 +10,9 @@ if TYPE_CHECKING:
     from accord.services.context import Context
 
 
+_opened: list[Context] = []
+
+
 def context(*, require_ready: bool = True) -> Context:
     """Settings and database for a command; most commands need `accord init` to have run."""
     from accord.config import load_settings
@@ -17,9 +20,18 @@ def context(*, require_ready: bool = True) -> Context:
     from accord.services.setup import ensure_ready
 
     ctx = Context(load_settings())
+    _opened.append(ctx)
     if require_ready:
         ensure_ready(ctx)
     return ctx
+
+
+def close_contexts() -> None:
+    """Release the database connections the command opened."""
+    while _opened:
+        ctx = _opened.pop()
+        if "db" in vars(ctx):
+            ctx.db.dispose()
 
 
 def print_json(value: Any) -> None:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from accord.services.context import Context
-from storage.migrate import head_revision, upgrade
+from storage.migrate import SCHEMA_HEAD, upgrade
 from storage.tables import kinds
+from storage.uow import Database
 
 DEFAULT_KINDS = {
     "awareness-day": "You add your name to a message that marks an international day and restates "
@@ -31,13 +32,14 @@ class InitResult:
 def init_database(ctx: Context) -> InitResult:
     ctx.settings.home.mkdir(parents=True, exist_ok=True)
     before, after = upgrade(ctx.db.engine)
-    _seed_kinds(ctx)
+    seed_kinds(ctx.db)
     ctx.settings.resolve_secret_key()
     return InitResult(_safe_url(ctx.db.engine.url), before, after, before is None)
 
 
-def _seed_kinds(ctx: Context) -> None:
-    with ctx.uow() as uow:
+def seed_kinds(db: Database) -> None:
+    """Add the default kinds of statement that are not there yet (never overwrite edits)."""
+    with db.uow() as uow:
         present = set(uow.session.scalars(select(kinds.c.name)))
         missing = [{"name": k, "meaning": v} for k, v in DEFAULT_KINDS.items() if k not in present]
         if missing:
@@ -62,13 +64,13 @@ def ensure_ready(ctx: Context) -> None:
     if path is not None and not path.exists():
         raise AccordError(f"no accord database at {path}: run `accord init` first")
     current = current_revision(ctx.db.engine)
-    if current == head_revision():
+    if current == SCHEMA_HEAD:
         return
     if current is None:
         raise AccordError(
             f"no accord database at {_safe_url(ctx.db.engine.url)}: run `accord init` first"
         )
     raise AccordError(
-        f"the database schema is {current}, this accord needs {head_revision()}: "
+        f"the database schema is {current}, this accord needs {SCHEMA_HEAD}: "
         "run `accord init` to migrate it"
     )

@@ -1,0 +1,82 @@
+"""Settings: defaults, derived values, the development key, production's refusal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from accord.config import ConfigError, Settings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("ACCORD_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ACCORD_HOME", str(tmp_path / "home"))
+
+
+def test_defaults_follow_the_contract(tmp_path: Path) -> None:
+    s = load_settings()
+    assert s.db_url == f"sqlite:///{tmp_path / 'home' / 'accord.db'}"
+    assert s.smtp_address == ("127.0.0.1", 1025) and s.uses_dev_mailbox
+    assert s.mail_from == "secretariat@localhost"
+    assert s.reply_pattern == "secretariat+{key}@localhost"
+    assert s.public_url == "http://127.0.0.1:8000"
+    assert s.timezone == "Europe/Paris" and not s.imap_configured
+
+
+def test_a_dot_env_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("ACCORD_MAIL_FROM=icc@example.org\n", encoding="utf-8")
+    s = load_settings()
+    assert s.mail_from == "icc@example.org"
+    assert s.reply_pattern == "icc+{key}@example.org"
+
+
+def test_the_development_key_is_generated_once(tmp_path: Path) -> None:
+    first = load_settings().resolve_secret_key()
+    assert len(first) >= 40
+    assert load_settings().resolve_secret_key() == first
+    assert (tmp_path / "home" / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_production_needs_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCORD_ENV", "production")
+    with pytest.raises(ConfigError, match="ACCORD_SECRET_KEY must be set"):
+        load_settings()
+    monkeypatch.setenv("ACCORD_SECRET_KEY", "k" * 40)
+    assert load_settings().resolve_secret_key() == "k" * 40
+
+
+def test_accord_now_replaces_the_clock_naive_means_secretariat_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ACCORD_NOW", "2023-10-01T09:00:00")
+    assert load_settings().clock()() == datetime(2023, 10, 1, 7, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ACCORD_TIMEZONE", "Mars/Olympus", "ACCORD_TIMEZONE: unknown time zone"),
+        ("ACCORD_SMTP_TLS", "maybe", "ACCORD_SMTP_TLS"),
+        ("ACCORD_SMTP_PORT", "twenty-five", "ACCORD_SMTP_PORT"),
+    ],
+)
+def test_a_bad_setting_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings()
+    assert "\n" not in str(caught.value)
+
+
+def test_smtp_port_defaults_follow_the_transport() -> None:
+    assert Settings(smtp_host="mx", smtp_tls="starttls").smtp_address == ("mx", 587)
+    assert Settings(smtp_host="mx", smtp_tls="tls").smtp_address == ("mx", 465)
