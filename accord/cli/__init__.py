@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from accord.cli import audit, members
+from accord.cli import actions, audit, members, replies, report, rounds, statements
 from accord.cli.common import close_contexts, fail
 
 app = typer.Typer(
@@ -22,6 +22,11 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(members.app, name="members")
+app.add_typer(report.app, name="report")
+app.add_typer(actions.app, name="actions")
+app.add_typer(statements.app, name="statements")
+app.add_typer(rounds.app, name="rounds")
+app.add_typer(replies.app, name="replies")
 app.add_typer(audit.app, name="audit")
 
 
