@@ -23,7 +23,7 @@ ENDORSE, DECLINE, ABSTAIN = "endorse", "decline", "abstain"
 SUPPORT, CONCERNS = "support", "concerns"
 MODES = ("endorse", "consult")
 DECISIONS = {"endorse": (ENDORSE, DECLINE, ABSTAIN), "consult": (SUPPORT, CONCERNS, ABSTAIN)}
-CLOSE_REASONS = ("all_answered", "deadline", "impossible", "closed_by_secretariat")
+CLOSE_REASONS = ("all_answered", "deadline", "impossible", "closed_by_secretariat", "withdrawn")
 
 
 @dataclass(frozen=True)

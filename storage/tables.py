@@ -301,3 +301,25 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("purpose", String(32), nullable=False),
+    Column("round_id", ForeignKey("rounds.id", ondelete="CASCADE")),
+    Column("member_id", ForeignKey("members.id", ondelete="CASCADE")),
+    Column("statement_id", ForeignKey("statements.id", ondelete="CASCADE")),
+    Column("to_addr", String(320), nullable=False),
+    Column("message_id", String(200), nullable=False, unique=True),
+    Column("thread_id", String(200)),
+    Column("data", JSON, nullable=False, default=dict),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("claimed_until", UTCDateTime()),
+    Column("sent_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False, default=_utcnow),
+    Index("ix_outbox_status_id", "status", "id"),
+)

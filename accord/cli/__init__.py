@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from accord.cli import actions, audit, members, replies, report, rounds, statements
+from accord.cli import actions, audit, groups, members, replies, report, rounds, statements
 from accord.cli.common import close_contexts, fail
 
 app = typer.Typer(
@@ -22,6 +22,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(members.app, name="members")
+app.add_typer(groups.app, name="groups")
+app.add_typer(groups.kinds_app, name="kinds")
 app.add_typer(report.app, name="report")
 app.add_typer(actions.app, name="actions")
 app.add_typer(statements.app, name="statements")
@@ -43,6 +45,19 @@ def init() -> None:
         typer.echo(f"migrated {result.database} from {result.before} to {result.after}")
     else:
         typer.echo(f"{result.database} is up to date (schema {result.after})")
+
+
+@app.command()
+def sweep(json_: bool = typer.Option(False, "--json", help="Print the counts as JSON.")) -> None:
+    """Once: close rounds that are due, write due reminders, deliver unsent mail."""
+    from accord.cli.common import context, print_json
+    from accord.services.sweep import sweep as run_sweep
+
+    result = run_sweep(context())
+    if json_:
+        print_json(result)
+    else:
+        typer.echo(", ".join(f"{key}: {value}" for key, value in result.items()))
 
 
 def main() -> None:

@@ -42,3 +42,20 @@ def fail(message: str, code: int = 1) -> NoReturn:
     for line in message.splitlines() or ["failed"]:
         sys.stderr.write(f"error: {line}\n")
     sys.exit(code)
+
+
+def deliver_now(ctx: Context, *, quiet: bool = False) -> None:
+    """Send what the command put in the outbox; if mail cannot go now, `accord sweep` retries."""
+    from accord.services.delivery import deliver
+
+    report = deliver(ctx)
+    if quiet:
+        return
+    line = f"mail: {report.sent} sent"
+    if report.failed:
+        line += f", {report.failed} failed"
+    if report.retry_later:
+        line += f", {report.retry_later} to retry (run `accord sweep` later)"
+    sys.stderr.write(line + "\n")
+    for error in report.errors[:5]:
+        sys.stderr.write(f"  {error}\n")

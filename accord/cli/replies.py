@@ -4,4 +4,44 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Members' answers received another way, and the reply mailbox.", no_args_is_help=True)
+from accord.cli.common import context, print_json
+
+app = typer.Typer(
+    help="Members' answers received another way, and the reply mailbox.", no_args_is_help=True
+)
+
+
+@app.command()
+def record(
+    round_id: int = typer.Argument(..., metavar="ROUND_ID"),
+    email: str = typer.Argument(..., metavar="EMAIL"),
+    decision: str = typer.Option(
+        ...,
+        "--decision",
+        help="endorse, decline or abstain (consult rounds: support, concerns, abstain).",
+    ),
+    comment: str = typer.Option(None, "--comment", help="Reason or comment."),
+    json_: bool = typer.Option(False, "--json", help="Print what was recorded as JSON."),
+) -> None:
+    """Record an answer received by phone or at a meeting, with the secretariat as the actor."""
+    from accord.cli.common import deliver_now
+    from accord.services.rounds import member_by_email, record_decision
+
+    ctx = context()
+    result = record_decision(
+        ctx,
+        round_id=round_id,
+        member_id=member_by_email(ctx, email),
+        decision=decision,
+        comment=comment,
+        channel="cli",
+        actor=ctx.actor,
+    )
+    deliver_now(ctx, quiet=json_)
+    if json_:
+        print_json(result)
+    else:
+        typer.echo(
+            f"recorded {result['decision']} for {result['member']} in round "
+            f"{result['round_id']} (round {result['round_state']})"
+        )

@@ -2,6 +2,81 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
+from accord.cli.common import context, print_json
+
 app = typer.Typer(help="Endorsement and consultation rounds.", no_args_is_help=True)
+
+JSON = typer.Option(False, "--json", help="Print the round as JSON.")
+
+
+def _print_round(result: dict[str, Any]) -> None:
+    tally = result["tally"]
+    outcome = (
+        f", outcome {result['outcome']} ({result['close_reason']})" if result["outcome"] else ""
+    )
+    typer.echo(
+        f"round {result['id']} of statement {result['statement_id']} to "
+        f"{result['group']} ({result['mode']}, rule {result['rule']}): "
+        f"{result['state']}{outcome}"
+    )
+    typer.echo(
+        f"deadline {result['deadline']}  endorse {tally['endorse']}  decline "
+        f"{tally['decline']}  abstain {tally['abstain']}  pending {tally['pending']}"
+    )
+    if result["flagged_political"]:
+        typer.echo("FLAGGED: a member declined this as political; review it")
+    for r in result["recipients"]:
+        note = " (undeliverable)" if r["undeliverable"] else ""
+        typer.echo(f"  {r['email']:<40} {r['decision'] or 'pending'}{note}")
+
+
+@app.command()
+def start(
+    statement_id: int = typer.Argument(..., metavar="STATEMENT_ID"),
+    group: str = typer.Option(..., "--group", help="The group to ask."),
+    rule: str = typer.Option(..., "--rule", help="unanimous, majority or min:N."),
+    deadline: str = typer.Option(
+        ..., "--deadline", help="ISO date-time; without offset, secretariat time."
+    ),
+    mode: str = typer.Option("endorse", "--mode", help="endorse, or consult (non-binding)."),
+    json_: bool = JSON,
+) -> None:
+    """Circulate the statement to the group and send the mail."""
+    from accord.cli.common import deliver_now
+    from accord.services.rounds import parse_deadline, start_round
+
+    ctx = context()
+    when = parse_deadline(deadline, ctx.settings.tz)
+    result = start_round(
+        ctx, statement_id=statement_id, group=group, rule=rule, deadline=when, mode=mode
+    )
+    deliver_now(ctx, quiet=json_)
+    from accord.services.rounds import round_status
+
+    result = round_status(ctx, result["id"])
+    print_json(result) if json_ else _print_round(result)
+
+
+@app.command()
+def status(round_id: int = typer.Argument(..., metavar="ROUND_ID"), json_: bool = JSON) -> None:
+    """Tally, recipients and delivery of a round."""
+    from accord.services.rounds import round_status
+
+    result = round_status(context(), round_id)
+    print_json(result) if json_ else _print_round(result)
+
+
+@app.command()
+def close(round_id: int = typer.Argument(..., metavar="ROUND_ID"), json_: bool = JSON) -> None:
+    """Close now; the outcome is computed as at the deadline (silence is not consent)."""
+    from accord.cli.common import deliver_now
+    from accord.services.rounds import close_round
+
+    ctx = context()
+    result = close_round(ctx, round_id)
+    deliver_now(ctx, quiet=json_)
+    print_json(result) if json_ else _print_round(result)

@@ -2,6 +2,113 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
 
-app = typer.Typer(help="Institutional statements the group is asked to endorse.", no_args_is_help=True)
+from accord.cli.common import context, print_json
+
+app = typer.Typer(
+    help="Institutional statements the group is asked to endorse.", no_args_is_help=True
+)
+
+JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+
+
+def _summary(statement: dict[str, Any]) -> str:
+    flag = ", political" if statement["political"] else ""
+    return (
+        f"statement {statement['id']} '{statement['title']}' ({statement['kind']}{flag}): "
+        f"{statement['state']}, version {statement['current_version']} "
+        f"sha256 {statement['sha256']}"
+    )
+
+
+@app.command()
+def draft(
+    title: str = typer.Option(..., "--title", help="One line; it becomes the mail subject."),
+    kind: str = typer.Option(..., "--kind", help="Declared kind, e.g. awareness-day."),
+    body_file: Path = typer.Option(..., "--body-file", help="UTF-8 text of the statement."),
+    political: bool = typer.Option(False, "--political", help="Flag it as political."),
+    json_: bool = JSON,
+) -> None:
+    """Draft a statement (version 1)."""
+    from accord.services.statements import draft_statement, read_body_file
+
+    result = draft_statement(
+        context(), title=title, kind=kind, body=read_body_file(body_file), political=political
+    )
+    print_json(result) if json_ else typer.echo(_summary(result))
+
+
+@app.command()
+def revise(
+    statement_id: int = typer.Argument(..., metavar="ID"),
+    body_file: Path = typer.Option(..., "--body-file", help="UTF-8 text of the new version."),
+    json_: bool = JSON,
+) -> None:
+    """New text version; in an open round earlier answers go stale and members are re-asked."""
+    from accord.services.rounds import revise_statement
+    from accord.services.statements import read_body_file
+
+    ctx = context()
+    result = revise_statement(ctx, statement_id, read_body_file(body_file))
+    if json_:
+        print_json(result)
+        return
+    typer.echo(_summary(result))
+    if result["reasked"]:
+        from accord.cli.common import deliver_now
+
+        typer.echo(f"{result['reasked']} member(s) asked again")
+        deliver_now(ctx)
+
+
+@app.command()
+def show(statement_id: int = typer.Argument(..., metavar="ID"), json_: bool = JSON) -> None:
+    """Show a statement, its versions and rounds."""
+    from accord.services.statements import show_statement
+
+    result = show_statement(context(), statement_id)
+    if json_:
+        print_json(result)
+        return
+    typer.echo(_summary(result))
+    for version in result["versions"]:
+        typer.echo(f"  v{version['number']}  {version['sha256']}  {version['created_at']}")
+    typer.echo(f"  rounds: {', '.join(map(str, result['rounds'])) or 'none'}")
+    typer.echo("")
+    typer.echo(result["text"])
+
+
+@app.command()
+def publish(statement_id: int = typer.Argument(..., metavar="ID"), json_: bool = JSON) -> None:
+    """Publish an endorsed statement on behalf of those who endorsed it."""
+    from accord.cli.common import deliver_now
+    from accord.services.publish import publish_statement
+
+    ctx = context()
+    result = publish_statement(ctx, statement_id)
+    if json_:
+        print_json(result)
+    else:
+        typer.echo(f"published {result['path']}")
+        typer.echo(f"url: {result['url']}")
+        typer.echo(f"signatories: {len(result['signatories'])}")
+    deliver_now(ctx, quiet=json_)
+
+
+@app.command()
+def withdraw(
+    statement_id: int = typer.Argument(..., metavar="ID"),
+    reason: str = typer.Option(..., "--reason", help="Why; sent to those who had endorsed."),
+) -> None:
+    """Withdraw a statement; open rounds close and those who had endorsed are told."""
+    from accord.cli.common import deliver_now
+    from accord.services.rounds import withdraw_statement
+
+    ctx = context()
+    result = withdraw_statement(ctx, statement_id, reason)
+    typer.echo(f"statement {result['id']} withdrawn; {result['notified']} endorser(s) notified")
+    deliver_now(ctx)

@@ -1,0 +1,351 @@
+"""Deliver the outbox: claim rows, render each in its member's language, send, mark.
+
+A claimed row carries a lease (wall clock, not ACCORD_NOW); a sender that dies mid-batch leaves
+its rows to be claimed again once the lease ends. Such a row may have reached the server already:
+that in-flight window is the only way a member can get the same message (same Message-ID) twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select, update
+
+from accord.services.context import Context
+from accord.services.links import link_url, make_token
+from accord.services.statements import known_kinds
+from statemachines import rounds as rules
+from statemachines.records import Group, Member
+from storage import tables as t
+from storage.uow import UnitOfWork
+
+LEASE = timedelta(minutes=10)
+BATCH = 500
+ASKING = ("invitation", "consultation", "reminder", "revision", "explain")
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    retry_later: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "failed": self.failed, "retry_later": self.retry_later}
+
+
+def deliver(ctx: Context, *, limit: int | None = None, batch: int = BATCH) -> DeliveryReport:
+    """Send pending mail until none is left (or `limit` rows were tried)."""
+    report = DeliveryReport()
+    tried = 0
+    while limit is None or tried < limit:
+        size = batch if limit is None else min(batch, limit - tried)
+        rows = _claim(ctx, size)
+        if not rows:
+            break
+        tried += len(rows)
+        _send_and_mark(ctx, rows, report)
+    return report
+
+
+def _claim(ctx: Context, size: int) -> list[Any]:
+    now = datetime.now(UTC)
+    claimable = or_(
+        t.outbox.c.status == "pending",
+        and_(t.outbox.c.status == "sending", t.outbox.c.claimed_until < now),
+    )
+    with ctx.uow() as uow:
+        query = select(t.outbox.c.id).where(claimable).order_by(t.outbox.c.id).limit(size)
+        if uow.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+            query = query.with_for_update(skip_locked=True)
+        ids = list(uow.session.scalars(query))
+        if not ids:
+            return []
+        uow.session.execute(
+            update(t.outbox)
+            .where(t.outbox.c.id.in_(ids))
+            .values(status="sending", claimed_until=now + LEASE, attempts=t.outbox.c.attempts + 1)
+        )
+        rows = list(
+            uow.session.execute(
+                select(t.outbox).where(t.outbox.c.id.in_(ids)).order_by(t.outbox.c.id)
+            )
+        )
+        uow.commit()
+        return rows
+
+
+def _send_and_mark(ctx: Context, rows: Sequence[Any], report: DeliveryReport) -> None:
+    from accord.mail.smtp import SmtpTarget, send_all
+
+    with ctx.uow(readonly=True) as uow:
+        messages = Composer(ctx, uow).compose_all(rows)
+    deliveries = asyncio.run(send_all(SmtpTarget.from_settings(ctx.settings), messages))
+    _mark(ctx, deliveries, report)
+
+
+def _mark(ctx: Context, deliveries: Sequence[Any], report: DeliveryReport) -> None:
+    now = datetime.now(UTC)
+    sent = [d.key for d in deliveries if d.ok]
+    with ctx.uow() as uow:
+        if sent:
+            uow.session.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id.in_(sent))
+                .values(status="sent", sent_at=now, last_error=None, claimed_until=None)
+            )
+        for d in deliveries:
+            if d.ok:
+                continue
+            status = "failed" if d.permanent else "pending"
+            uow.session.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id == d.key)
+                .values(status=status, last_error=(d.error or "")[:2000], claimed_until=None)
+            )
+            report.errors.append(f"outbox {d.key}: {d.error}")
+        uow.commit()
+    report.sent += len(sent)
+    report.failed += sum(1 for d in deliveries if not d.ok and d.permanent)
+    report.retry_later += sum(1 for d in deliveries if not d.ok and not d.permanent)
+
+
+class Composer:
+    """Builds each outbox row's message, caching what rows of one round share."""
+
+    def __init__(self, ctx: Context, uow: UnitOfWork) -> None:
+        self.ctx = ctx
+        self.uow = uow
+        self.settings = ctx.settings
+        self.secret = ctx.settings.resolve_secret_key()
+        self.kinds = known_kinds(uow)
+        self._rounds: dict[int, dict[str, Any]] = {}
+        self._statements: dict[int, dict[str, Any]] = {}
+
+    def compose_all(self, rows: Sequence[Any]) -> list[Any]:
+        from accord.mail.smtp import Outgoing
+
+        members = self._members({r.member_id for r in rows if r.member_id})
+        keys = self._reply_keys(rows)
+        messages = []
+        for row in rows:
+            member = members.get(row.member_id)
+            data = self._message_bytes(row, member, keys.get((row.round_id, row.member_id)))
+            messages.append(
+                Outgoing(
+                    key=row.id, sender=self.settings.mail_from, recipients=(row.to_addr,), data=data
+                )
+            )
+        return messages
+
+    def _members(self, ids: set[int]) -> dict[int, Member]:
+        if not ids:
+            return {}
+        found = self.uow.session.scalars(select(Member).where(t.members.c.id.in_(ids)))
+        return {m.id: m for m in found}
+
+    def _reply_keys(self, rows: Sequence[Any]) -> dict[tuple[int, int], str]:
+        round_ids = {r.round_id for r in rows if r.round_id}
+        if not round_ids:
+            return {}
+        query = select(
+            t.recipients.c.round_id, t.recipients.c.member_id, t.recipients.c.reply_key
+        ).where(t.recipients.c.round_id.in_(round_ids))
+        return {(r.round_id, r.member_id): r.reply_key for r in self.uow.session.execute(query)}
+
+    def _message_bytes(self, row: Any, member: Member | None, reply_key: str | None) -> bytes:
+        from accord.mail.message import build_message
+        from accord.mail.render import render
+
+        context = self.context(row, member, reply_key)
+        language = member.language if member else "en"
+        rendered = render(row.purpose, language, context)
+        asks = row.purpose in ASKING and reply_key is not None
+        return build_message(
+            rendered,
+            sender=self.settings.mail_from,
+            to=row.to_addr,
+            to_name=member.name if member else None,
+            reply_to=self.settings.reply_pattern.format(key=reply_key) if asks else None,
+            message_id=row.message_id,
+            date=datetime.now(UTC),
+            in_reply_to=row.thread_id,
+            references=(row.thread_id,) if row.thread_id else (),
+            auto_submitted="auto-generated" if row.purpose == "reminder" else None,
+        )
+
+    def context(
+        self, row: Any, member: Member | None, reply_key: str | None = None
+    ) -> dict[str, Any]:
+        context: dict[str, Any] = {}
+        if row.statement_id:
+            context["statement"] = self._statement(row.statement_id, row.round_id)
+        if row.round_id:
+            context["round"] = dict(self._round(row.round_id))
+            context["group"] = {"name": context["round"]["group"]}
+        if member is not None:
+            context["member"] = {"name": member.name, "email": member.email}
+            if row.round_id:
+                self._personalise(context, row, member, reply_key)
+        extra = getattr(self, f"_for_{row.purpose}", None)
+        if extra is not None:
+            context.update(extra(row, context))
+        return context
+
+    def _personalise(
+        self, context: dict[str, Any], row: Any, member: Member, reply_key: str | None
+    ) -> None:
+        rnd = self._round(row.round_id)
+        tz = ZoneInfo(member.timezone)
+        deadline: datetime = rnd["_deadline"]
+        context["round"]["deadline_member"] = _when(deadline, tz)
+        context["round"]["member_timezone"] = member.timezone
+        token = make_token(
+            self.secret,
+            round_id=row.round_id,
+            member_id=member.id,
+            text_sha256=rnd["_sha"],
+            deadline=deadline,
+            grace=timedelta(hours=self.settings.link_grace_hours),
+        )
+        context["link"] = link_url(self.settings.public_url, token)
+        pattern = self.settings.reply_pattern
+        context["reply_address"] = pattern.format(key=reply_key) if reply_key else ""
+        context["reminder_number"] = (row.data or {}).get("reminder_number", 0)
+
+    def _round(self, round_id: int) -> dict[str, Any]:
+        if round_id not in self._rounds:
+            rnd = self.uow.rounds.get(round_id)
+            group = self.uow.session.get(Group, rnd.group_id)
+            tz = self.settings.tz
+            self._rounds[round_id] = {
+                "id": rnd.id,
+                "mode": rnd.mode,
+                "rule": rnd.rule,
+                "rule_text": rule_text(rnd.rule),
+                "group": group.name if group else "",
+                "deadline_member": _when(rnd.deadline, tz),
+                "deadline_secretariat": _when(rnd.deadline, tz),
+                "member_timezone": self.settings.timezone,
+                "secretariat_timezone": self.settings.timezone,
+                "outcome": rnd.outcome,
+                "close_reason": rnd.close_reason,
+                "flagged_political": bool(rnd.flagged_political),
+                "state": rnd.state,
+                "_deadline": rnd.deadline,
+                "_sha": rnd.text_sha256,
+                "_version": rnd.version_number,
+            }
+        return self._rounds[round_id]
+
+    def _statement(self, statement_id: int, round_id: int | None) -> dict[str, Any]:
+        key = (statement_id, round_id)
+        if key not in self._statements:
+            statement = self.uow.statements.get(statement_id)
+            number = self._round(round_id)["_version"] if round_id else statement.current.number
+            version = next(v for v in statement.versions if v.number == number)
+            self._statements[key] = {
+                "id": statement.id,
+                "title": statement.title,
+                "kind": statement.kind,
+                "kind_meaning": self.kinds.get(statement.kind, ""),
+                "political": bool(statement.political),
+                "body": version.body,
+                "sha256": version.sha256,
+                "version": version.number,
+                "slug": statement.slug,
+                "_versions": {v.sha256: v.body for v in statement.versions},
+            }
+        return self._statements[key]
+
+    def _for_revision(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+        previous = (row.data or {}).get("previous_sha256", "")
+        old = context["statement"]["_versions"].get(previous, "")
+        diff = difflib.unified_diff(
+            old.splitlines(),
+            context["statement"]["body"].splitlines(),
+            "previous text",
+            "new text",
+            lineterm="",
+        )
+        return {"diff": "\n".join(diff), "previous_sha256": previous}
+
+    def _for_receipt(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+        decision = self.uow.session.execute(
+            select(t.decisions).where(t.decisions.c.id == (row.data or {}).get("decision_id"))
+        ).one()
+        tz = ZoneInfo(context.get("round", {}).get("member_timezone", self.settings.timezone))
+        return {
+            "decision": {
+                "value": decision.decision,
+                "comment": decision.comment or "",
+                "recorded_at": _when(decision.recorded_at, tz),
+                "channel": decision.channel,
+                "sha256": decision.text_sha256,
+            }
+        }
+
+    def _for_result(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+        query = (
+            select(
+                t.members.c.name, t.members.c.email, t.recipients.c.decision, t.recipients.c.comment
+            )
+            .join(t.members)
+            .where(t.recipients.c.round_id == row.round_id)
+            .order_by(t.members.c.name)
+        )
+        decisions = [
+            {
+                "name": r.name,
+                "email": r.email,
+                "decision": r.decision or "pending",
+                "comment": r.comment or "",
+            }
+            for r in self.uow.session.execute(query)
+        ]
+        counts = rules.tally(
+            d["decision"] if d["decision"] != "pending" else None for d in decisions
+        )
+        return {"tally": counts.as_dict(), "decisions": decisions}
+
+    def _for_published(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+        slug = context["statement"]["slug"]
+        query = (
+            select(t.members.c.name, t.members.c.organisation)
+            .join(t.members)
+            .where(
+                t.recipients.c.round_id == row.round_id, t.recipients.c.decision == rules.ENDORSE
+            )
+            .order_by(t.members.c.name)
+        )
+        return {
+            "url": f"{self.settings.public_url}/site/{slug}.html",
+            "signatories": [
+                {"name": r.name, "organisation": r.organisation or ""}
+                for r in self.uow.session.execute(query)
+            ],
+        }
+
+    def _for_withdrawal(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+        return {"reason": (row.data or {}).get("reason", "")}
+
+
+def rule_text(rule: str) -> str:
+    parsed = rules.parse_rule(rule)
+    if parsed.name == "unanimous":
+        return "every member endorses or abstains, and no one declines"
+    if parsed.name == "majority":
+        return "more than half of the members endorse"
+    return f"at least {parsed.minimum} members endorse"
+
+
+def _when(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} ({tz.key}, UTC{local:%z})"

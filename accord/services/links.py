@@ -1,0 +1,67 @@
+"""Members' own reply links: signed with itsdangerous, bound to (round, member, text hash),
+expiring at the round's deadline plus a grace period.
+
+The expiry travels inside the signed payload and is checked against accord's clock, so
+ACCORD_NOW rehearsals and tests see the same expiry a member would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from statemachines.errors import AccordError
+
+SALT = "accord.reply-link.v1"
+MAX_TOKEN_LENGTH = 1024
+
+
+class BadLink(AccordError):
+    """A link that is forged, truncated, expired or for something that no longer stands."""
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    round_id: int
+    member_id: int
+    text_sha256: str
+    expires: datetime
+
+
+def _serializer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt=SALT)
+
+
+def make_token(
+    secret: str,
+    *,
+    round_id: int,
+    member_id: int,
+    text_sha256: str,
+    deadline: datetime,
+    grace: timedelta,
+) -> str:
+    expires = int((deadline + grace).timestamp())
+    return str(_serializer(secret).dumps([round_id, member_id, text_sha256, expires]))
+
+
+def read_token(secret: str, token: str, now: datetime) -> LinkClaims:
+    """The claims of a genuine, unexpired token; BadLink otherwise (never says which part)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        raise BadLink("this link is not valid")
+    try:
+        round_id, member_id, sha, expires = _serializer(secret).loads(token)
+        claims = LinkClaims(
+            int(round_id), int(member_id), str(sha), datetime.fromtimestamp(int(expires), UTC)
+        )
+    except (BadSignature, ValueError, TypeError):
+        raise BadLink("this link is not valid") from None
+    if now >= claims.expires:
+        raise BadLink("this link has expired")
+    return claims
+
+
+def link_url(public_url: str, token: str) -> str:
+    return f"{public_url}/r/{token}"

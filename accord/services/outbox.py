@@ -1,0 +1,91 @@
+"""The outbox: mail is written as rows in the same transaction as the change that causes it.
+
+Each row has a unique dedupe key (purpose, round, member, ...) and a Message-ID fixed when it is
+written, so a retry or a crash never makes a second, different message; `deliver` claims rows,
+renders and sends them, and marks them sent or failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from storage import tables as t
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One message to write to the outbox."""
+
+    dedupe_key: str
+    purpose: str
+    to_addr: str
+    round_id: int | None = None
+    member_id: int | None = None
+    statement_id: int | None = None
+    thread_id: str | None = None
+    data: Mapping[str, Any] | None = None
+
+
+def message_domain(mail_from: str) -> str:
+    return mail_from.rpartition("@")[2] or "localhost"
+
+
+def enqueue(uow: UnitOfWork, mails: Iterable[Mail], *, domain: str) -> int:
+    """Insert the rows in one statement; keys already present are skipped (idempotent)."""
+    from accord.mail.message import make_message_id
+
+    rows = [
+        {
+            "dedupe_key": m.dedupe_key,
+            "purpose": m.purpose,
+            "to_addr": m.to_addr,
+            "round_id": m.round_id,
+            "member_id": m.member_id,
+            "statement_id": m.statement_id,
+            "thread_id": m.thread_id,
+            "data": dict(m.data or {}),
+            "message_id": make_message_id(m.dedupe_key, domain),
+            "status": "pending",
+            "attempts": 0,
+        }
+        for m in mails
+    ]
+    if not rows:
+        return 0
+    present = _present_keys(uow, [r["dedupe_key"] for r in rows])
+    fresh = [r for r in rows if r["dedupe_key"] not in present]
+    if fresh:
+        uow.session.execute(t.outbox.insert(), fresh)
+    return len(fresh)
+
+
+def _present_keys(uow: UnitOfWork, keys: list[str], chunk: int = 500) -> set[str]:
+    present: set[str] = set()
+    for start in range(0, len(keys), chunk):
+        query = select(t.outbox.c.dedupe_key).where(
+            t.outbox.c.dedupe_key.in_(keys[start : start + chunk])
+        )
+        present.update(uow.session.scalars(query))
+    return present
+
+
+def message_id_of(uow: UnitOfWork, dedupe_key: str) -> str | None:
+    return uow.session.scalar(
+        select(t.outbox.c.message_id).where(t.outbox.c.dedupe_key == dedupe_key)
+    )
+
+
+def delivery_counts(uow: UnitOfWork, round_id: int) -> dict[str, int]:
+    query = (
+        select(t.outbox.c.status, func.count())
+        .where(t.outbox.c.round_id == round_id)
+        .group_by(t.outbox.c.status)
+    )
+    counts = {"pending": 0, "sending": 0, "sent": 0, "failed": 0}
+    counts.update(dict(uow.session.execute(query).tuples()))
+    return counts

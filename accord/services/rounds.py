@@ -1,0 +1,632 @@
+"""Rounds: circulate a statement to a group, record decisions, close by the rules, remind.
+
+Per-recipient state lives in the `recipients` table (current decision) and `decisions` (the whole
+history); a round row is locked while a decision is recorded, so the tally and the close that
+follows it are decided by one writer at a time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from accord.services.context import Context
+from accord.services.outbox import Mail, delivery_counts, enqueue, message_domain
+from accord.services.statements import known_kinds
+from statemachines import rounds as rules
+from statemachines.errors import AccordError, GuardFailed, InvalidInput, NotFound
+from statemachines.records import Group, Member
+from statemachines.rounds import OPEN, Round
+from statemachines.statements import (
+    CIRCULATED,
+    DRAFT,
+    GroupPolicy,
+    Statement,
+    circulation_problem,
+)
+from storage import tables as t
+from storage.uow import UnitOfWork
+
+POLITICAL_REASON = "political"
+
+
+class RoundClosed(AccordError):
+    """An answer to a round that is no longer open."""
+
+
+class StaleText(AccordError):
+    """An answer to a text version that has been superseded."""
+
+
+def parse_deadline(text: str, secretariat_tz: Any) -> datetime:
+    """ISO date-time; without an offset it is the secretariat's local time."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"bad deadline '{text}': use ISO 8601, e.g. 2026-12-18T18:00") from None
+    return value if value.tzinfo else value.replace(tzinfo=secretariat_tz)
+
+
+def start_round(
+    ctx: Context,
+    *,
+    statement_id: int,
+    group: str,
+    rule: str,
+    deadline: datetime,
+    mode: str = "endorse",
+) -> dict[str, Any]:
+    """Circulate the statement's current text: one recipient row and one outbox row each."""
+    parsed_rule = rules.parse_rule(rule)
+    if mode not in rules.MODES:
+        raise InvalidInput(f"unknown mode '{mode}': use endorse or consult")
+    now = ctx.now()
+    with ctx.uow() as uow:
+        statement = uow.statements.get(statement_id)
+        target = uow.groups.named(group)
+        members = [m for m in uow.members.list(group) if not m.undeliverable]
+        _check_circulation(uow, statement, target, mode, deadline, now, len(members))
+        current = statement.current
+        if mode == "endorse":
+            statement.fire(
+                "circulate",
+                group=_policy(target),
+                deadline=deadline,
+                now=now,
+                recipients=len(members),
+                known_kinds=known_kinds(uow),
+            )
+        rnd = Round(
+            statement_id=statement.id,
+            group_id=target.id,
+            mode=mode,
+            rule=str(parsed_rule),
+            deadline=deadline,
+            text_sha256=current.sha256,
+            version_number=current.number,
+        )
+        uow.rounds.add(rnd)
+        uow.flush()
+        _add_recipients(uow, rnd, members)
+        purpose = "invitation" if mode == "endorse" else "consultation"
+        enqueue(
+            uow,
+            [_ask(rnd, m, purpose) for m in members],
+            domain=message_domain(ctx.settings.mail_from),
+        )
+        uow.audit.append(
+            actor=ctx.actor,
+            channel=ctx.channel,
+            entity_type="round",
+            entity_id=rnd.id,
+            action="start",
+            at=now,
+            text_sha256=current.sha256,
+            payload={
+                "statement": statement.id,
+                "group": target.name,
+                "mode": mode,
+                "rule": rnd.rule,
+                "deadline": deadline.isoformat(),
+                "recipients": len(members),
+                "version": current.number,
+            },
+        )
+        uow.commit()
+        return _round_dict(uow, rnd)
+
+
+def _policy(group: Group) -> GroupPolicy:
+    return GroupPolicy(
+        group.name, bool(group.accepts_political), frozenset(group.refused_kinds or ())
+    )
+
+
+def _check_circulation(
+    uow: UnitOfWork,
+    statement: Statement,
+    group: Group,
+    mode: str,
+    deadline: datetime,
+    now: datetime,
+    recipients: int,
+) -> None:
+    if any(r.state == OPEN for r in uow.rounds.for_statement(statement.id)):
+        raise GuardFailed(f"statement {statement.id} already has an open round")
+    if mode == "consult":
+        if statement.state != DRAFT:
+            raise GuardFailed(
+                f"a consultation is for a draft; statement {statement.id} is '{statement.state}'"
+            )
+        problem = circulation_problem(
+            kind=statement.kind,
+            political=bool(statement.political),
+            group=_policy(group),
+            deadline=deadline,
+            now=now,
+            recipients=recipients,
+            known_kinds=known_kinds(uow),
+        )
+        if problem:
+            raise GuardFailed(f"cannot consult: {problem}")
+
+
+def _add_recipients(uow: UnitOfWork, rnd: Round, members: Sequence[Member]) -> None:
+    rows = [
+        {
+            "round_id": rnd.id,
+            "member_id": m.id,
+            "reply_key": secrets.token_hex(16),
+            "reminders_sent": 0,
+        }
+        for m in members
+    ]
+    if rows:
+        uow.session.execute(t.recipients.insert(), rows)
+
+
+def _ask(rnd: Round, member: Member, purpose: str) -> Mail:
+    return Mail(
+        dedupe_key=f"{purpose}:{rnd.id}:{member.id}:v{rnd.version_number}",
+        purpose=purpose,
+        to_addr=member.email,
+        round_id=rnd.id,
+        member_id=member.id,
+        statement_id=rnd.statement_id,
+    )
+
+
+def decisions_of(uow: UnitOfWork, round_id: int) -> list[str | None]:
+    query = select(t.recipients.c.decision).where(t.recipients.c.round_id == round_id)
+    return list(uow.session.scalars(query))
+
+
+def round_tally(uow: UnitOfWork, rnd: Round) -> rules.Tally:
+    return rules.tally(decisions_of(uow, rnd.id))
+
+
+def record_decision(
+    ctx: Context,
+    *,
+    round_id: int,
+    member_id: int,
+    decision: str,
+    comment: str | None,
+    channel: str,
+    text_sha256: str | None = None,
+    actor: str | None = None,
+) -> dict[str, Any]:
+    """Record one member's answer (replacing their earlier one), confirm it, close if due."""
+    comment = (comment or "").strip()[:5000] or None
+    now = ctx.now()
+    with ctx.uow() as uow:
+        rnd = _locked_round(uow, round_id)
+        if decision not in rules.DECISIONS[rnd.mode]:
+            allowed = ", ".join(rules.DECISIONS[rnd.mode])
+            raise InvalidInput(f"unknown decision '{decision}' (use {allowed})")
+        if rnd.state != OPEN:
+            raise RoundClosed(f"round {rnd.id} is closed; answers are no longer recorded")
+        if text_sha256 is not None and text_sha256 != rnd.text_sha256:
+            raise StaleText("this link is for an earlier version of the text; use the newest mail")
+        recipient = _recipient(uow, rnd.id, member_id)
+        member = uow.members.get(member_id)
+        decision_id = _write_decision(uow, rnd, member_id, decision, comment, channel, now)
+        if decision == rules.DECLINE and comment and comment.lower().startswith(POLITICAL_REASON):
+            rnd.flagged_political = True
+        uow.audit.append(
+            actor=actor or member.email,
+            channel=channel,
+            entity_type="round",
+            entity_id=rnd.id,
+            action=f"decision.{decision}",
+            at=now,
+            text_sha256=rnd.text_sha256,
+            payload={
+                "member": member.email,
+                "decision": decision,
+                "comment": comment,
+                "previous": recipient.decision,
+            },
+        )
+        enqueue(
+            uow,
+            [
+                Mail(
+                    dedupe_key=f"receipt:{decision_id}",
+                    purpose="receipt",
+                    to_addr=member.email,
+                    round_id=rnd.id,
+                    member_id=member_id,
+                    statement_id=rnd.statement_id,
+                    data={"decision_id": decision_id},
+                )
+            ],
+            domain=message_domain(ctx.settings.mail_from),
+        )
+        _close_if_due(ctx, uow, rnd, now)
+        uow.commit()
+        return {
+            "round_id": rnd.id,
+            "member": member.email,
+            "decision": decision,
+            "comment": comment,
+            "recorded_at": now.isoformat(),
+            "channel": channel,
+            "text_sha256": rnd.text_sha256,
+            "round_state": rnd.state,
+            "outcome": rnd.outcome,
+        }
+
+
+def _locked_round(uow: UnitOfWork, round_id: int) -> Round:
+    rnd = uow.session.get(Round, round_id, with_for_update=True)
+    if rnd is None:
+        raise NotFound(f"no round with id {round_id}")
+    return rnd
+
+
+def _recipient(uow: UnitOfWork, round_id: int, member_id: int) -> Any:
+    row = uow.session.execute(
+        select(t.recipients).where(
+            t.recipients.c.round_id == round_id, t.recipients.c.member_id == member_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"member {member_id} is not a recipient of round {round_id}")
+    return row
+
+
+def _write_decision(
+    uow: UnitOfWork,
+    rnd: Round,
+    member_id: int,
+    decision: str,
+    comment: str | None,
+    channel: str,
+    now: datetime,
+) -> int:
+    uow.session.execute(
+        update(t.recipients)
+        .where(t.recipients.c.round_id == rnd.id, t.recipients.c.member_id == member_id)
+        .values(decision=decision, decision_sha256=rnd.text_sha256, comment=comment, decided_at=now)
+    )
+    result = uow.session.execute(
+        t.decisions.insert().values(
+            round_id=rnd.id,
+            member_id=member_id,
+            decision=decision,
+            comment=comment,
+            channel=channel,
+            text_sha256=rnd.text_sha256,
+            recorded_at=now,
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def _close_if_due(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> None:
+    counts = round_tally(uow, rnd)
+    reason = rules.close_reason(rules.parse_rule(rnd.rule), counts, rnd.deadline, now, rnd.mode)
+    if reason:
+        _close(ctx, uow, rnd, reason, now)
+
+
+def _close(ctx: Context, uow: UnitOfWork, rnd: Round, reason: str, now: datetime) -> None:
+    """Close with the outcome as the rules give it; the statement follows; tell the secretariat."""
+    counts = round_tally(uow, rnd)
+    result = rules.outcome(rules.parse_rule(rnd.rule), counts, rnd.mode)
+    if reason == "withdrawn":
+        result = rules.NOT_ENDORSED if rnd.mode == "endorse" else rules.CONSULTED
+    rnd.fire("close", outcome=result, reason=reason, at=now)
+    statement = uow.statements.get(rnd.statement_id)
+    if rnd.mode == "endorse" and statement.state == CIRCULATED:
+        statement.fire("close", outcome=result)
+        if result == rules.ENDORSED:
+            statement.endorsed_version = rnd.version_number
+    uow.audit.append(
+        actor=ctx.actor if reason == "closed_by_secretariat" else "accord",
+        channel=ctx.channel if reason == "closed_by_secretariat" else "system",
+        entity_type="round",
+        entity_id=rnd.id,
+        action="close",
+        at=now,
+        text_sha256=rnd.text_sha256,
+        payload={
+            "outcome": result,
+            "reason": reason,
+            "tally": counts.as_dict(),
+            "statement_state": statement.state,
+        },
+    )
+    enqueue(
+        uow,
+        [
+            Mail(
+                dedupe_key=f"result:{rnd.id}",
+                purpose="result",
+                to_addr=ctx.settings.mail_from,
+                round_id=rnd.id,
+                statement_id=rnd.statement_id,
+            )
+        ],
+        domain=message_domain(ctx.settings.mail_from),
+    )
+
+
+def close_round(ctx: Context, round_id: int) -> dict[str, Any]:
+    """Close now; the outcome is computed as at the deadline (silence is not consent)."""
+    now = ctx.now()
+    with ctx.uow() as uow:
+        rnd = _locked_round(uow, round_id)
+        _close(ctx, uow, rnd, "closed_by_secretariat", now)
+        uow.commit()
+        return _round_dict(uow, rnd)
+
+
+def round_status(ctx: Context, round_id: int) -> dict[str, Any]:
+    with ctx.uow(readonly=True) as uow:
+        return _round_dict(uow, uow.rounds.get(round_id))
+
+
+def _round_dict(uow: UnitOfWork, rnd: Round) -> dict[str, Any]:
+    query = (
+        select(
+            t.members.c.email,
+            t.members.c.name,
+            t.members.c.undeliverable,
+            t.recipients.c.decision,
+            t.recipients.c.comment,
+            t.recipients.c.decided_at,
+            t.recipients.c.reminders_sent,
+        )
+        .join(t.members)
+        .where(t.recipients.c.round_id == rnd.id)
+        .order_by(t.members.c.name)
+    )
+    recipients = [
+        {
+            "email": r.email,
+            "name": r.name,
+            "decision": r.decision,
+            "comment": r.comment,
+            "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+            "reminders_sent": r.reminders_sent,
+            "undeliverable": bool(r.undeliverable),
+        }
+        for r in uow.session.execute(query)
+    ]
+    group = uow.session.get(Group, rnd.group_id)
+    return {
+        "id": rnd.id,
+        "statement_id": rnd.statement_id,
+        "group": group.name if group else None,
+        "mode": rnd.mode,
+        "state": rnd.state,
+        "outcome": rnd.outcome,
+        "close_reason": rnd.close_reason,
+        "rule": rnd.rule,
+        "deadline": rnd.deadline.isoformat(),
+        "version": rnd.version_number,
+        "text_sha256": rnd.text_sha256,
+        "flagged_political": bool(rnd.flagged_political),
+        "tally": rules.tally(r["decision"] for r in recipients).as_dict(),
+        "delivery": delivery_counts(uow, rnd.id),
+        "recipients": recipients,
+    }
+
+
+def member_by_email(ctx: Context, email: str) -> int:
+    with ctx.uow(readonly=True) as uow:
+        member = uow.members.by_email(email.strip())
+        if member is None:
+            raise NotFound(f"no member with email {email}")
+        return int(member.id)
+
+
+def due_reminders(
+    uow: UnitOfWork, rnd: Round, now: datetime, days: Sequence[int], maximum: int
+) -> list[tuple[int, str, int]]:
+    """(member id, email, reminder number) of silent recipients whose next reminder is due."""
+    schedule = sorted(rnd.deadline - timedelta(days=d) for d in days)[:maximum]
+    query = (
+        select(t.recipients.c.member_id, t.members.c.email, t.recipients.c.reminders_sent)
+        .join(t.members)
+        .where(
+            t.recipients.c.round_id == rnd.id,
+            t.recipients.c.decision.is_(None),
+            t.members.c.undeliverable.is_(False),
+            t.recipients.c.reminders_sent < len(schedule),
+        )
+    )
+    return [
+        (r.member_id, r.email, r.reminders_sent + 1)
+        for r in uow.session.execute(query)
+        if now >= schedule[r.reminders_sent] and now < rnd.deadline
+    ]
+
+
+def remind(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> int:
+    """Write the reminders now due, threaded to each member's invitation."""
+    due = due_reminders(uow, rnd, now, ctx.settings.reminder_days, ctx.settings.max_reminders)
+    domain = message_domain(ctx.settings.mail_from)
+    mails = [
+        Mail(
+            dedupe_key=f"reminder:{rnd.id}:{member_id}:v{rnd.version_number}:{n}",
+            purpose="reminder",
+            to_addr=email,
+            round_id=rnd.id,
+            member_id=member_id,
+            statement_id=rnd.statement_id,
+            data={"reminder_number": n},
+            thread_id=_first_ask_id(rnd, member_id, domain),
+        )
+        for member_id, email, n in due
+    ]
+    enqueue(uow, mails, domain=domain)
+    for member_id, _email, n in due:
+        uow.session.execute(
+            update(t.recipients)
+            .where(t.recipients.c.round_id == rnd.id, t.recipients.c.member_id == member_id)
+            .values(reminders_sent=n, last_reminded_at=now)
+        )
+    return len(due)
+
+
+def _first_ask_id(rnd: Round, member_id: int, domain: str) -> str:
+    from accord.mail.message import make_message_id
+
+    purpose = "invitation" if rnd.mode == "endorse" else "consultation"
+    return make_message_id(f"{purpose}:{rnd.id}:{member_id}:v{rnd.version_number}", domain)
+
+
+def sweep_rounds(ctx: Context) -> dict[str, int]:
+    """Close what is due and write due reminders, one round per transaction."""
+    now = ctx.now()
+    with ctx.uow(readonly=True) as uow:
+        open_ids = [r.id for r in uow.rounds.open_rounds()]
+    closed = reminded = 0
+    for round_id in open_ids:
+        with ctx.uow() as uow:
+            rnd = _locked_round(uow, round_id)
+            if rnd.state != OPEN:
+                continue
+            before = rnd.state
+            _close_if_due(ctx, uow, rnd, now)
+            if rnd.state == before:
+                reminded += remind(ctx, uow, rnd, now)
+            else:
+                closed += 1
+            uow.commit()
+    return {"open_rounds": len(open_ids), "closed": closed, "reminders": reminded}
+
+
+def count_recipients(uow: UnitOfWork, round_id: int) -> int:
+    return int(
+        uow.session.scalar(
+            select(func.count())
+            .select_from(t.recipients)
+            .where(t.recipients.c.round_id == round_id)
+        )
+        or 0
+    )
+
+
+def revise_statement(ctx: Context, statement_id: int, body: str) -> dict[str, Any]:
+    """A new text version. In an open round, earlier answers become stale and every recipient
+    is asked again with the difference; links to the old text stop working."""
+    from accord.services.statements import statement_dict
+
+    now = ctx.now()
+    with ctx.uow() as uow:
+        statement = uow.statements.get(statement_id)
+        previous = statement.current
+        statement.fire("revise")
+        version = statement.add_version(body, at=now)
+        if version.sha256 == previous.sha256:
+            raise InvalidInput("the new text is the same as the current version")
+        asked = 0
+        for rnd in uow.rounds.for_statement(statement.id):
+            if rnd.state == OPEN and rnd.mode == "endorse":
+                asked += _reask(ctx, uow, rnd, version.number, version.sha256, previous.sha256)
+        uow.audit.append(
+            actor=ctx.actor,
+            channel=ctx.channel,
+            entity_type="statement",
+            entity_id=statement.id,
+            action="revise",
+            at=now,
+            text_sha256=version.sha256,
+            payload={"version": version.number, "previous": previous.sha256, "reasked": asked},
+        )
+        uow.commit()
+        result = statement_dict(statement, known_kinds(uow))
+        result["reasked"] = asked
+        return result
+
+
+def _reask(
+    ctx: Context, uow: UnitOfWork, rnd: Round, number: int, sha: str, previous_sha: str
+) -> int:
+    rnd.text_sha256, rnd.version_number = sha, number
+    uow.session.execute(
+        update(t.recipients)
+        .where(t.recipients.c.round_id == rnd.id)
+        .values(
+            decision=None, decision_sha256=None, comment=None, decided_at=None, reminders_sent=0
+        )
+    )
+    query = (
+        select(t.recipients.c.member_id, t.members.c.email)
+        .join(t.members)
+        .where(t.recipients.c.round_id == rnd.id, t.members.c.undeliverable.is_(False))
+    )
+    mails = [
+        Mail(
+            dedupe_key=f"revision:{rnd.id}:{member_id}:v{number}",
+            purpose="revision",
+            to_addr=email,
+            round_id=rnd.id,
+            member_id=member_id,
+            statement_id=rnd.statement_id,
+            data={"previous_sha256": previous_sha},
+        )
+        for member_id, email in uow.session.execute(query)
+    ]
+    return enqueue(uow, mails, domain=message_domain(ctx.settings.mail_from))
+
+
+def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str, Any]:
+    """Withdraw with a reason: open rounds close, those who had endorsed are told."""
+    from accord.services.statements import statement_dict
+
+    now = ctx.now()
+    with ctx.uow() as uow:
+        statement = uow.statements.get(statement_id)
+        endorsers = _endorsers_of(uow, statement.id)
+        statement.fire("withdraw", reason=reason)
+        for rnd in uow.rounds.for_statement(statement.id):
+            if rnd.state == OPEN:
+                _close(ctx, uow, rnd, "withdrawn", now)
+        enqueue(
+            uow,
+            [
+                Mail(
+                    dedupe_key=f"withdrawal:{statement.id}:{member_id}",
+                    purpose="withdrawal",
+                    to_addr=email,
+                    member_id=member_id,
+                    statement_id=statement.id,
+                    data={"reason": statement.withdraw_reason},
+                )
+                for member_id, email in endorsers
+            ],
+            domain=message_domain(ctx.settings.mail_from),
+        )
+        uow.audit.append(
+            actor=ctx.actor,
+            channel=ctx.channel,
+            entity_type="statement",
+            entity_id=statement.id,
+            action="withdraw",
+            at=now,
+            payload={"reason": statement.withdraw_reason, "notified": len(endorsers)},
+        )
+        uow.commit()
+        result = statement_dict(statement, known_kinds(uow))
+        result["notified"] = len(endorsers)
+        return result
+
+
+def _endorsers_of(uow: UnitOfWork, statement_id: int) -> list[tuple[int, str]]:
+    query = (
+        select(t.members.c.id, t.members.c.email)
+        .distinct()
+        .join(t.recipients, t.recipients.c.member_id == t.members.c.id)
+        .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
+        .where(t.rounds.c.statement_id == statement_id, t.recipients.c.decision == rules.ENDORSE)
+    )
+    return [(r.id, r.email) for r in uow.session.execute(query)]
