@@ -323,3 +323,15 @@ outbox = Table(
     Column("created_at", UTCDateTime(), nullable=False, default=_utcnow),
     Index("ix_outbox_status_id", "status", "id"),
 )
+
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("message_key", String(300), primary_key=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("sender", String(320)),
+    Column("outcome", String(32), nullable=False),
+    Column("round_id", ForeignKey("rounds.id", ondelete="SET NULL")),
+    Column("member_id", ForeignKey("members.id", ondelete="SET NULL")),
+    Column("detail", Text),
+)

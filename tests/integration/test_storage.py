@@ -238,3 +238,14 @@ def test_the_schema_head_constant_is_the_newest_migration() -> None:
     from storage.migrate import SCHEMA_HEAD
 
     assert head_revision() == SCHEMA_HEAD
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_declares(db: Database) -> None:
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    config = alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.check(config)  # raises if the migrated schema differs from storage.tables
