@@ -10,7 +10,17 @@ import sys
 
 import typer
 
-from accord.cli import actions, audit, groups, members, replies, report, rounds, statements
+from accord.cli import (
+    actions,
+    audit,
+    data,
+    groups,
+    members,
+    replies,
+    report,
+    rounds,
+    statements,
+)
 from accord.cli.common import close_contexts, fail
 
 app = typer.Typer(
@@ -30,6 +40,7 @@ app.add_typer(statements.app, name="statements")
 app.add_typer(rounds.app, name="rounds")
 app.add_typer(replies.app, name="replies")
 app.add_typer(audit.app, name="audit")
+app.add_typer(data.app, name="data")
 
 
 @app.command()
