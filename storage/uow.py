@@ -63,7 +63,8 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.rollback()
+        # close() ends an uncommitted transaction (a rollback) without expiring loaded objects,
+        # so what a unit of work returns stays readable after it.
         self.session.close()
 
     def flush(self) -> None:

@@ -87,5 +87,5 @@ def delivery_counts(uow: UnitOfWork, round_id: int) -> dict[str, int]:
         .group_by(t.outbox.c.status)
     )
     counts = {"pending": 0, "sending": 0, "sent": 0, "failed": 0}
-    counts.update(dict(uow.session.execute(query).tuples()))
+    counts.update(dict(uow.session.execute(query).all()))
     return counts

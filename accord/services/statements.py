@@ -45,7 +45,7 @@ def one_line(text: str, what: str) -> str:
 
 
 def known_kinds(uow: UnitOfWork) -> dict[str, str]:
-    return dict(uow.session.execute(select(t.kinds.c.name, t.kinds.c.meaning)).tuples())
+    return dict(uow.session.execute(select(t.kinds.c.name, t.kinds.c.meaning)).all())
 
 
 def slugify(title: str) -> str:

@@ -61,8 +61,14 @@ def start(ctx: Context, statement_id: int, **kw: Any) -> dict[str, Any]:
 
 
 def answer(ctx: Context, round_id: int, member_id: int, decision: str, comment: str = "") -> dict:
-    return record_decision(ctx, round_id=round_id, member_id=member_id, decision=decision,
-                           comment=comment, channel="link")
+    return record_decision(
+        ctx,
+        round_id=round_id,
+        member_id=member_id,
+        decision=decision,
+        comment=comment,
+        channel="link",
+    )
 
 
 def test_start_writes_one_recipient_and_one_invitation_per_member(ctx, members) -> None:
@@ -115,9 +121,7 @@ def test_a_group_that_accepts_political_statements_can_be_asked(ctx, members) ->
     assert start(ctx, statement_id)["state"] == "open"
 
 
-def test_answers_tally_change_with_history_and_close_when_everyone_answered(
-    ctx, members
-) -> None:
+def test_answers_tally_change_with_history_and_close_when_everyone_answered(ctx, members) -> None:
     rnd = start(ctx, draft(ctx))["id"]
     ids = list(members.values())
     for member_id in ids[:4]:
@@ -187,10 +191,16 @@ def test_reminders_follow_the_schedule_at_most_once_each_and_thread(ctx, members
     assert sweep_rounds(at(ctx, DEADLINE - timedelta(hours=23)))["reminders"] == 6
     assert sweep_rounds(at(ctx, DEADLINE - timedelta(hours=1)))["reminders"] == 0
     with ctx.uow(readonly=True) as uow:
-        threads = set(uow.session.scalars(select(t.outbox.c.thread_id).where(
-            t.outbox.c.purpose == "reminder")))
-        invitations = set(uow.session.scalars(select(t.outbox.c.message_id).where(
-            t.outbox.c.purpose == "invitation")))
+        threads = set(
+            uow.session.scalars(
+                select(t.outbox.c.thread_id).where(t.outbox.c.purpose == "reminder")
+            )
+        )
+        invitations = set(
+            uow.session.scalars(
+                select(t.outbox.c.message_id).where(t.outbox.c.purpose == "invitation")
+            )
+        )
     assert threads and threads <= invitations
 
 
@@ -205,8 +215,15 @@ def test_revision_makes_answers_stale_and_asks_everyone_again(ctx, members) -> N
     assert status["version"] == 2 and status["tally"]["pending"] == 7
     assert count(ctx, t.outbox, t.outbox.c.purpose == "revision") == 7
     with pytest.raises(StaleText):
-        record_decision(ctx, round_id=rnd, member_id=members["barry"], decision="endorse",
-                        comment=None, channel="link", text_sha256=old_sha)
+        record_decision(
+            ctx,
+            round_id=rnd,
+            member_id=members["barry"],
+            decision="endorse",
+            comment=None,
+            channel="link",
+            text_sha256=old_sha,
+        )
     assert count(ctx, t.decisions) == 1
     with pytest.raises(InvalidInput, match="same as the current version"):
         revise_statement(ctx, statement_id, TEXT + "We call on cities to act.\n")
@@ -246,7 +263,11 @@ def test_publish_only_an_endorsed_statement_with_its_certificate(ctx, members) -
     close_round(ctx, rnd)
     result = publish_statement(ctx, statement_id)
     assert [s["name"] for s in result["signatories"]] == [
-        "Barry Cusack", "Gemma Pinyol-Jiménez", "Gregory Jaquet", "Ingrid Hauge Rasmussen"]
+        "Barry Cusack",
+        "Gemma Pinyol-Jiménez",
+        "Gregory Jaquet",
+        "Ingrid Hauge Rasmussen",
+    ]
     site = ctx.settings.home / "site"
     page = (site / "international-migrants-day-2023.html").read_text(encoding="utf-8")
     assert "Gemma Pinyol-Jiménez" in page and "City of Bradford" in page
@@ -262,8 +283,15 @@ def test_publish_only_an_endorsed_statement_with_its_certificate(ctx, members) -
 
 def test_the_decision_record_holds_every_step_and_verifies(ctx, members) -> None:
     rnd = start(ctx, draft(ctx), rule="min:1")["id"]
-    record_decision(ctx, round_id=rnd, member_id=member_by_email(ctx, "BARRY.cusack@example.org"),
-                    decision="endorse", comment="by phone", channel="cli", actor="secretariat")
+    record_decision(
+        ctx,
+        round_id=rnd,
+        member_id=member_by_email(ctx, "BARRY.cusack@example.org"),
+        decision="endorse",
+        comment="by phone",
+        channel="cli",
+        actor="secretariat",
+    )
     with ctx.uow(readonly=True) as uow:
         entries = uow.audit.entries()
         assert uow.audit.verify().ok
