@@ -21,6 +21,7 @@ from accord.cli import (
     rounds,
     statements,
 )
+from accord.cli.web import web as web_command
 from accord.cli.common import close_contexts, fail
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ app.add_typer(rounds.app, name="rounds")
 app.add_typer(replies.app, name="replies")
 app.add_typer(audit.app, name="audit")
 app.add_typer(data.app, name="data")
+app.command(name="web")(web_command)
 
 
 @app.command()

@@ -15,6 +15,7 @@ from accord.services.links import BadLink, LinkClaims, read_token
 from accord.services.rounds import RoundClosed, StaleText, record_decision
 from accord.services.statements import known_kinds
 from statemachines import rounds as rules
+from statemachines.errors import NotFound
 from storage import tables as t
 
 
@@ -30,7 +31,7 @@ def reply_page(ctx: Context, token: str) -> dict[str, Any]:
             rnd = uow.rounds.get(claims.round_id)
             statement = uow.statements.get(rnd.statement_id)
             member = uow.members.get(claims.member_id)
-        except Exception as exc:  # NotFound: the link points at nothing that exists
+        except NotFound as exc:  # a genuine link to something that no longer exists
             raise BadLink("this link is not valid") from exc
         if claims.text_sha256 != rnd.text_sha256:
             raise StaleText(

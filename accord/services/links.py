@@ -22,6 +22,10 @@ class BadLink(AccordError):
     """A link that is forged, truncated, expired or for something that no longer stands."""
 
 
+class ExpiredLink(BadLink):
+    """A genuine link whose round ended (deadline plus grace) before it was used."""
+
+
 @dataclass(frozen=True)
 class LinkClaims:
     round_id: int
@@ -59,7 +63,7 @@ def read_token(secret: str, token: str, now: datetime) -> LinkClaims:
     except (BadSignature, ValueError, TypeError):
         raise BadLink("this link is not valid") from None
     if now >= claims.expires:
-        raise BadLink("this link has expired")
+        raise ExpiredLink("this link has expired")
     return claims
 
 

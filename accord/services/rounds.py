@@ -201,7 +201,7 @@ def record_decision(
     actor: str | None = None,
 ) -> dict[str, Any]:
     """Record one member's answer (replacing their earlier one), confirm it, close if due."""
-    comment = (comment or "").strip()[:5000] or None
+    comment = clean_comment(comment)
     now = ctx.now()
     with ctx.uow() as uow:
         rnd = _locked_round(uow, round_id)
@@ -260,6 +260,12 @@ def record_decision(
             "round_state": rnd.state,
             "outcome": rnd.outcome,
         }
+
+
+def clean_comment(comment: str | None) -> str | None:
+    """A member's free text: printable characters, newlines and tabs; at most 5,000."""
+    kept = "".join(ch for ch in (comment or "") if ch.isprintable() or ch in "\n\t")
+    return kept.strip()[:5000] or None
 
 
 def _locked_round(uow: UnitOfWork, round_id: int) -> Round:

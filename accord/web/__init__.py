@@ -1,0 +1,1 @@
+"""The reply app (FastAPI): members answer a round from the link in their mail."""

@@ -1,0 +1,259 @@
+"""The reply app: members answer a round from the link in their mail.
+
+GET and HEAD only show a confirmation page, because mail scanners and link previewers open links
+(some even run scripts); a decision is recorded only by the POST of a button the member presses.
+
+A refused request gets an HTML page, records nothing, and has one of these statuses:
+
+- 400: a forged, truncated, malformed or expired link (the links service reports all of these as
+  `BadLink`, and so does the page for a genuine link to a round or member that is gone)
+- 404: an unknown path, or (on POST) a round or recipient that no longer exists
+- 409: another answer of the same round was written at the same moment; pressing again works
+- 410: the round is closed, or the text was revised after the link was sent (a stale link)
+- 422: a decision that is not one of the page's buttons, or a form the page would not send
+  (not url-encoded, over 100 kB, not UTF-8, holding NUL)
+
+Members' links are bearer credentials: no page carries the token (the form posts back to its own
+URL) and the access log shows `/r/…` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from http import HTTPStatus
+from importlib.resources import files
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
+
+import uvicorn
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from accord.config import Settings, load_settings
+from accord.services.answers import answer_by_link, reply_page
+from accord.services.context import Context
+from accord.services.links import BadLink, ExpiredLink
+from accord.services.rounds import RoundClosed, StaleText
+from statemachines.errors import AccordError, Conflict, InvalidInput, NotFound
+from storage.uow import Database
+
+LINK_PREFIX = "/r/"
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_FORM_BYTES = 100_000  # a 5,000-character comment (the most kept), percent-encoded
+SECURITY_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+    ),
+}
+
+
+class BadForm(InvalidInput):
+    """A POST that the page's form would never send."""
+
+
+# (status, heading, reason shown instead of the error's own message, or None to show it)
+REFUSALS: list[tuple[type[AccordError], int, str, str | None]] = [
+    (RoundClosed, 410, "This round is closed", None),
+    (StaleText, 410, "This link is out of date", None),
+    (ExpiredLink, 410, "This link has expired", None),
+    (BadLink, 400, "This link does not work", None),
+    (NotFound, 404, "This link does not work", "this link is not valid"),
+    (BadForm, 422, "That answer was not understood", None),
+    (
+        InvalidInput,
+        422,
+        "That answer was not understood",
+        "please go back and press one of the buttons on the page",
+    ),
+    (Conflict, 409, "Please try again", "another answer was being recorded at the same moment"),
+]
+
+
+def headers_for(path: str) -> dict[str, str]:
+    """Headers for every response; a member's page (or its refusal) is never cached."""
+    if path.startswith(LINK_PREFIX):
+        return {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+    return SECURITY_HEADERS
+
+
+class SecurityHeaders:
+    """ASGI middleware adding `headers_for(path)` to every response of the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = headers_for(scope["path"]).items()
+        extra = {name.lower().encode(): value.encode() for name, value in headers}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                given = [(k, v) for k, v in message.get("headers", []) if k not in extra]
+                message["headers"] = [*given, *extra.items()]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class HideLinks(logging.Filter):
+    """Replaces the token in uvicorn's access-log lines for `/r/<token>` by `…`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and str(args[2]).startswith(LINK_PREFIX):
+            record.args = (args[0], args[1], f"{LINK_PREFIX}…", args[3], args[4])
+        return True
+
+
+HIDE_LINKS = HideLinks()
+
+
+def local_time(moment: datetime | str, zone: str) -> str:
+    """A moment as the member reads it: `2023-10-11 11:00 (Europe/Paris, UTC+0200)`."""
+    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    local = when.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} ({zone}, UTC{local:%z})"
+
+
+class Pages:
+    """The app's HTML pages, autoescaped, from templates/web."""
+
+    def __init__(self) -> None:
+        folder = str(files("templates") / "web")
+        self.env = Environment(
+            loader=FileSystemLoader(folder), autoescape=True, undefined=StrictUndefined
+        )
+        self.env.filters["local"] = local_time
+
+    def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return HTMLResponse(self.env.get_template(f"{name}.html.j2").render(**context), status)
+
+    def refused(self, status: int, heading: str, reason: str) -> HTMLResponse:
+        return self.render("refused", status, heading=heading, reason=reason)
+
+
+@dataclass(frozen=True)
+class AnswerForm:
+    decision: str
+    comment: str
+
+
+async def read_answer_form(request: Request) -> AnswerForm:
+    """The page's two fields, read strictly. Browsers send this form url-encoded in UTF-8;
+    Starlette's own parser would turn anything else into mangled text that gets recorded."""
+    if request.headers.get("content-type", "").partition(";")[0].strip() != FORM_TYPE:
+        raise BadForm("the answer must be sent with the buttons on the page")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise BadForm("the answer is too long")
+    try:
+        fields = parse_qs(body.decode("ascii"), encoding="utf-8", errors="strict")
+    except UnicodeError:
+        raise BadForm("the answer is not valid UTF-8 text") from None
+    decision, comment = (fields.get(name, [""])[0] for name in ("decision", "comment"))
+    if "\x00" in decision + comment:  # never typed by a person; PostgreSQL text cannot hold it
+        raise BadForm("the answer holds a NUL character")
+    return AnswerForm(decision, comment)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The reply app on `settings` (read from the environment when not given, as when uvicorn
+    calls it as a factory); uvicorn's access log then shows no member's token."""
+    settings = settings or load_settings()
+    logging.getLogger("uvicorn.access").addFilter(HIDE_LINKS)
+    ctx = Context(settings, channel="link", _db=Database(settings.db_url))
+    site = settings.home / "site"
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        site.mkdir(parents=True, exist_ok=True)  # before the first publication it is empty
+        yield
+        ctx.db.dispose()
+
+    app = FastAPI(
+        title="accord reply app",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    pages = Pages()
+    app.add_middleware(SecurityHeaders)
+    _add_error_pages(app, pages)
+    _add_link_routes(app, ctx, pages)
+    _add_health(app, ctx)
+    app.mount("/site", StaticFiles(directory=site, check_dir=False), name="site")
+    return app
+
+
+def _add_link_routes(app: FastAPI, ctx: Context, pages: Pages) -> None:
+    @app.api_route("/r/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    def confirmation(token: str) -> HTMLResponse:
+        """The page a member's link opens; shows, never records."""
+        return pages.render("reply", **reply_page(ctx, token))
+
+    @app.post("/r/{token}", response_class=HTMLResponse)
+    def answer(token: str, form: Annotated[AnswerForm, Depends(read_answer_form)]) -> HTMLResponse:
+        """Record the pressed button; the page is read first so a refusal matches the GET's."""
+        page = reply_page(ctx, token)
+        recorded = answer_by_link(ctx, token, form.decision, form.comment)
+        return pages.render(
+            "recorded", recorded=recorded, statement=page["statement"], member=page["member"]
+        )
+
+
+def _add_health(app: FastAPI, ctx: Context) -> None:
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        try:
+            with ctx.uow(readonly=True) as uow:
+                uow.session.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return JSONResponse({"status": "error", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok"})
+
+
+def _add_error_pages(app: FastAPI, pages: Pages) -> None:
+    @app.exception_handler(AccordError)
+    def refused(_request: Request, exc: AccordError) -> HTMLResponse:
+        for kind, status, heading, reason in REFUSALS:
+            if isinstance(exc, kind):
+                return pages.refused(status, heading, reason or str(exc))
+        return pages.refused(400, "This request cannot be handled", str(exc))
+
+    @app.exception_handler(HTTPException)
+    def http_error(_request: Request, exc: HTTPException) -> HTMLResponse:
+        reason = "there is no such page" if exc.status_code == 404 else "this request is not served"
+        response = pages.refused(exc.status_code, HTTPStatus(exc.status_code).phrase, reason)
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(Exception)
+    def crashed(request: Request, _exc: Exception) -> HTMLResponse:
+        """Runs outside the middleware (Starlette's outermost layer), so it adds the headers."""
+        response = pages.refused(500, "Something went wrong", "the answer could not be handled")
+        response.headers.update(headers_for(request.url.path))
+        return response
+
+
+def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """How a process that embeds the reply app serves it (`accord up`, the tests)."""
+    return uvicorn.Config(app, host=host, port=port, server_header=False)
