@@ -9,10 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
@@ -20,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 
 from accord.services.context import Context
@@ -28,9 +24,9 @@ from accord.services.links import make_token
 from accord.services.members import import_members
 from accord.services.rounds import close_round, revise_statement, round_status, start_round
 from accord.services.statements import draft_statement
-from accord.web.app import create_app, server_config
 from storage import tables as t
 from tests.conftest import FIXED_NOW, FIXTURES
+from tests.servers import serving
 
 DEADLINE = FIXED_NOW + timedelta(days=10)  # 2023-10-11 09:00 UTC
 TITLE = "International Migrants Day 2023"
@@ -53,36 +49,9 @@ SECURITY = {
 # --- the server -----------------------------------------------------------------------------
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
-@contextmanager
-def serving(ctx: Context) -> Iterator[str]:
-    """The reply app on ctx's settings, served by uvicorn on a free port in a thread."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(server_config(create_app(ctx.settings), "127.0.0.1", port))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        wait_until(lambda: server.started or not thread.is_alive(), "uvicorn to start")
-        assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 @pytest.fixture
 def live_server(ctx: Context) -> Iterator[str]:
-    with serving(ctx) as url:
+    with serving(ctx.settings) as url:
         yield url
 
 

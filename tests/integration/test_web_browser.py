@@ -21,7 +21,8 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from accord.services.context import Context
-from tests.integration.test_web import BARRY, TITLE, OpenRound, open_round, serving, wait_until
+from tests.integration.test_web import BARRY, TITLE, OpenRound, open_round
+from tests.servers import serving, wait_until
 
 CHROMIUM = next(
     (path for name in ("chromium", "chromium-browser") if (path := shutil.which(name))), None
@@ -127,7 +128,7 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
 
 def test_member_renders_the_page_and_presses_endorse(ctx: Context, browser: DevTools) -> None:
     rnd: OpenRound = open_round(ctx)
-    with serving(ctx) as base_url:
+    with serving(ctx.settings) as base_url:
         browser.open(f"{base_url}/r/{rnd.token()}")
         shown = browser.evaluate(
             "({title: document.title, heading: document.querySelector('h1').textContent,"
