@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from statemachines.actions import TERMINAL, Action, Responsibility
@@ -79,6 +81,12 @@ class GroupRepository(_Repository):
 
 
 class MeetingRepository(_Repository):
+    def get(self, meeting_id: int) -> Meeting:
+        meeting = self.session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise NotFound(f"no meeting with id {meeting_id}")
+        return meeting
+
     def find(self, body: str, starts_on: date) -> Meeting | None:
         query = select(Meeting).where(
             t.meetings.c.body == body, t.meetings.c.starts_on == starts_on
@@ -117,6 +125,12 @@ class MeetingRepository(_Repository):
         known.update({alias.lower(): name for alias, name in rows})
         return known
 
+    def add_aliases(self, aliases: Mapping[str, Body]) -> None:
+        """Record each alias (lower-cased) of a body that already has its id."""
+        rows = [{"alias": alias.lower(), "body_id": body.id} for alias, body in aliases.items()]
+        if rows:
+            self.session.execute(t.body_aliases.insert(), rows)
+
     def body_or_new(self, name: str) -> Body:
         body = self.body(name)
         if body is None:
@@ -125,7 +139,34 @@ class MeetingRepository(_Repository):
         return body
 
 
+@dataclass(frozen=True)
+class NewAction:
+    """An action to insert: its column values and its bodies with their roles, in order."""
+
+    fields: Mapping[str, Any]
+    responsible: Sequence[tuple[Body, str]]
+
+
 class ActionRepository(_Repository):
+    def insert_many(self, actions: Sequence[NewAction]) -> None:
+        """Insert new actions and their bodies in two statements.
+
+        Core, not the unit of work: a report of 2,000 actions is saved in a fraction of the time
+        the ORM takes. The bodies must already have ids (flushed).
+        """
+        if not actions:
+            return
+        statement = insert(t.actions).returning(t.actions.c.id, sort_by_parameter_order=True)
+        rows = [{**action.fields, "version": 1} for action in actions]
+        ids = list(self.session.execute(statement, rows).scalars())
+        links = [
+            {"action_id": action_id, "body_id": body.id, "role": role, "position": position}
+            for action_id, action in zip(ids, actions, strict=True)
+            for position, (body, role) in enumerate(action.responsible, start=1)
+        ]
+        if links:
+            self.session.execute(insert(t.action_bodies), links)
+
     def get(self, action_id: int) -> Action:
         action = self.session.get(Action, action_id)
         if action is None:
@@ -141,7 +182,9 @@ class ActionRepository(_Repository):
         meeting_id: int | None = None,
         overdue_on: date | None = None,
     ) -> list[Action]:
-        query = select(Action).order_by(t.actions.c.meeting_id, t.actions.c.position)
+        query = select(Action).order_by(
+            t.actions.c.meeting_id, t.actions.c.position, t.actions.c.id
+        )
         if state:
             query = query.where(t.actions.c.state == state)
         if meeting_id:
@@ -162,6 +205,11 @@ class ActionRepository(_Repository):
 
     def for_meeting(self, meeting: Meeting) -> list[Action]:
         return self.list(meeting_id=meeting.id)
+
+    def next_occurrence(self, action: Action) -> Action | None:
+        """The occurrence a recurring action opened when it was completed, if any."""
+        query = select(Action).where(t.actions.c.previous_id == action.id)
+        return self.session.scalars(query).first()
 
     def responsibility(self, body: Body, role: str, position: int) -> Responsibility:
         return Responsibility(body=body, role=role, position=position)

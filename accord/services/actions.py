@@ -1,0 +1,240 @@
+"""Follow-up actions: list and show them, and move them through their lifecycle.
+
+Every move is fired on the domain object (`Action.fire`, which checks the transition and its
+guards) and written to the decision record in the same unit of work, so a refused move changes
+nothing and a recorded one is never missing from the record.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import rrulestr
+
+from accord.services.context import Context
+from statemachines.actions import PROPOSED, STATES, Action, Responsibility
+from statemachines.errors import InvalidInput, NotFound
+from storage.uow import UnitOfWork
+
+
+def today(ctx: Context) -> date:
+    """The secretariat's date now: the day against which due dates are compared."""
+    return ctx.now().astimezone(ctx.settings.tz).date()
+
+
+def action_dict(action: Action, on: date) -> dict[str, Any]:
+    """The contract's action shape (contract.md, "JSON shapes"); `overdue` as of `on`."""
+    return {
+        "id": action.id,
+        "meeting_id": action.meeting_id,
+        "objective": {"number": action.objective.number, "title": action.objective.title},
+        "position": action.position,
+        "text": action.text,
+        "state": action.state,
+        "assessment": action.assessment,
+        "overdue": action.is_overdue(on),
+        "responsible": [{"name": r.body.name, "role": r.role} for r in action.responsibilities],
+        "timeframe": timeframe_dict(action),
+        "last_note": action.last_note,
+        "drop_reason": action.drop_reason,
+        "occurrence": action.occurrence,
+        "previous_id": action.previous_id,
+    }
+
+
+def timeframe_dict(action: Action) -> dict[str, Any]:
+    return {
+        "raw": action.timeframe_raw,
+        "start": _iso(action.start_on),
+        "end": _iso(action.end_on),
+        "due": _iso(action.due_on),
+        "precision": action.precision,
+        "tentative": bool(action.tentative),
+        "ongoing": bool(action.ongoing),
+        "recurrence": action.recurrence,
+        "meeting": action.named_meeting,
+        "unparsed": bool(action.unparsed),
+        "milestones": [dict(milestone) for milestone in action.milestones],
+    }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def list_actions(
+    ctx: Context,
+    *,
+    state: str | None = None,
+    overdue: bool = False,
+    body: str | None = None,
+    objective: int | None = None,
+    meeting_id: int | None = None,
+) -> list[dict[str, Any]]:
+    if state is not None and state not in STATES:
+        raise InvalidInput(f"unknown state '{state}' (known: {', '.join(STATES)})")
+    on = today(ctx)
+    with ctx.uow(readonly=True) as uow:
+        found = uow.actions.list(
+            state=state,
+            body=_body_name(uow, body) if body else None,
+            objective=objective,
+            meeting_id=meeting_id,
+            overdue_on=on if overdue else None,
+        )
+        return [action_dict(action, on) for action in found]
+
+
+def _body_name(uow: UnitOfWork, name: str) -> str:
+    """The canonical name of a body given by name or alias ("ICC Spanish network" is RECI)."""
+    canonical = uow.meetings.aliases().get(" ".join(name.split()).lower())
+    if canonical is None:
+        raise NotFound(f"no body named '{name}'")
+    return canonical
+
+
+def show_action(ctx: Context, action_id: int) -> dict[str, Any]:
+    """The action, with its history from the decision record."""
+    with ctx.uow(readonly=True) as uow:
+        result = action_dict(uow.actions.get(action_id), today(ctx))
+        result["history"] = [
+            {
+                "at": entry.recorded_at,
+                "actor": entry.actor,
+                "channel": entry.channel,
+                "action": entry.action,
+                "payload": json.loads(entry.payload),
+            }
+            for entry in uow.audit.entries("action", action_id)
+        ]
+        return result
+
+
+def move_action(
+    ctx: Context,
+    action_id: int,
+    trigger: str,
+    *,
+    note: str | None = None,
+    outcome: str | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Fire `trigger` (assess, start, complete, reopen, drop, reject) and record it.
+
+    IllegalTransition or GuardFailed leave the unit of work uncommitted: nothing changes.
+    Completing a recurring action opens its next occurrence, recorded too.
+    """
+    note = " ".join((note or "").split()) or None
+    given = {key: value for key, value in (("outcome", outcome), ("reason", reason)) if value}
+    with ctx.uow() as uow:
+        action = uow.actions.get(action_id)
+        before = action.state
+        after = action.fire(trigger, **given)
+        if note:
+            action.last_note = note
+        payload: dict[str, Any] = {"from": before, "to": after, "note": note}
+        if outcome:
+            payload["outcome"] = action.assessment
+        if reason:
+            payload["reason"] = action.drop_reason
+        _record(ctx, uow, action, trigger, payload)
+        opened = None
+        if trigger == "complete" and action.recurrence:
+            opened = _open_next_occurrence(ctx, uow, action)
+        uow.commit()
+        result = action_dict(action, today(ctx))
+        result["next_occurrence"] = action_dict(opened, today(ctx)) if opened else None
+        return result
+
+
+def _record(
+    ctx: Context, uow: UnitOfWork, action: Action, trigger: str, payload: dict[str, Any]
+) -> None:
+    uow.audit.append(
+        actor=ctx.actor,
+        channel=ctx.channel,
+        entity_type="action",
+        entity_id=action.id,
+        action=trigger,
+        at=ctx.now(),
+        payload=payload,
+    )
+
+
+def _open_next_occurrence(ctx: Context, uow: UnitOfWork, done: Action) -> Action | None:
+    """The next occurrence of a recurring action: its window moved on by one RRULE step.
+
+    Only once: an action reopened and completed again does not open a second one.
+    """
+    if uow.actions.next_occurrence(done) is not None:
+        return None
+    step = _step(done.recurrence, done.start_on) if done.start_on else relativedelta()
+    following = Action(
+        text=done.text,
+        meeting_id=done.meeting_id,
+        objective_id=done.objective_id,
+        objective=done.objective,
+        position=done.position,
+        state=PROPOSED,
+        timeframe_raw=done.timeframe_raw,
+        start_on=_shift(done.start_on, step),
+        end_on=_shift(done.end_on, step),
+        due_on=_shift(done.due_on, step),
+        precision=done.precision,
+        tentative=done.tentative,
+        ongoing=done.ongoing,
+        recurrence=done.recurrence,
+        named_meeting=None,
+        unparsed=done.unparsed,
+        milestones=[
+            {**milestone, "due": _iso(_shift(_day(milestone["due"]), step))}
+            for milestone in done.milestones
+        ],
+        occurrence=done.occurrence + 1,
+        previous_id=done.id,
+    )
+    following.responsibilities = [
+        Responsibility(body=r.body, role=r.role, position=r.position) for r in done.responsibilities
+    ]
+    uow.actions.add(following)
+    uow.flush()
+    payload = {
+        "from": None,
+        "to": PROPOSED,
+        "previous_id": done.id,
+        "occurrence": following.occurrence,
+        "start": _iso(following.start_on),
+        "due": _iso(following.due_on),
+    }
+    _record(ctx, uow, following, "open_occurrence", payload)
+    return following
+
+
+def _step(recurrence: str, start: date) -> relativedelta:
+    """How far one repetition of the RRULE moves a window that starts on `start`."""
+    first = datetime.combine(start, datetime.min.time())
+    try:
+        following = rrulestr(recurrence, dtstart=first).after(first)
+    except (ValueError, TypeError):
+        raise InvalidInput(f"cannot repeat the action: bad rule '{recurrence}'") from None
+    if following is None:
+        raise InvalidInput(f"the recurrence rule '{recurrence}' has no further occurrence")
+    return relativedelta(following, first)
+
+
+def _shift(day: date | None, step: relativedelta) -> date | None:
+    """`day` moved by `step`; the last day of a month stays the last day of its month."""
+    if day is None:
+        return None
+    moved: date = day + step
+    if (day + timedelta(days=1)).day == 1:
+        moved = moved.replace(day=calendar.monthrange(moved.year, moved.month)[1])
+    return moved
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
