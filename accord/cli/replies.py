@@ -45,3 +45,11 @@ def record(
             f"recorded {result['decision']} for {result['member']} in round "
             f"{result['round_id']} (round {result['round_state']})"
         )
+
+
+@app.command()
+def poll(json_: bool = typer.Option(False, "--json", help="Print the counts as JSON.")) -> None:
+    """Read the IMAP mailbox once: record replies, answer them, send the mail they caused."""
+    from accord.cli.poll import poll as run_poll
+
+    run_poll(json_)

@@ -7,12 +7,15 @@ renders and sends them, and marks them sent or failed.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 
+from accord.config import Settings
 from storage import tables as t
 from storage.uow import UnitOfWork
 
@@ -35,10 +38,19 @@ def message_domain(mail_from: str) -> str:
     return mail_from.rpartition("@")[2] or "localhost"
 
 
-def enqueue(uow: UnitOfWork, mails: Iterable[Mail], *, domain: str) -> int:
-    """Insert the rows in one statement; keys already present are skipped (idempotent)."""
+def message_id_for(settings: Settings, dedupe_key: str) -> str:
+    """A stable Message-ID no outsider can compute: an HMAC of the row's key under the secret
+    key. Replies are matched by References too, so a guessable id would let a forged mail
+    (with a spoofed From) pass for a member's answer."""
     from accord.mail.message import make_message_id
 
+    secret = settings.resolve_secret_key().encode()
+    keyed = hmac.new(secret, dedupe_key.encode(), hashlib.sha256).hexdigest()
+    return make_message_id(keyed, message_domain(settings.mail_from))
+
+
+def enqueue(uow: UnitOfWork, mails: Iterable[Mail], *, settings: Settings) -> int:
+    """Insert the rows in one statement; keys already present are skipped (idempotent)."""
     rows = [
         {
             "dedupe_key": m.dedupe_key,
@@ -49,7 +61,7 @@ def enqueue(uow: UnitOfWork, mails: Iterable[Mail], *, domain: str) -> int:
             "statement_id": m.statement_id,
             "thread_id": m.thread_id,
             "data": dict(m.data or {}),
-            "message_id": make_message_id(m.dedupe_key, domain),
+            "message_id": message_id_for(settings, m.dedupe_key),
             "status": "pending",
             "attempts": 0,
         }
@@ -74,10 +86,18 @@ def _present_keys(uow: UnitOfWork, keys: list[str], chunk: int = 500) -> set[str
     return present
 
 
-def message_id_of(uow: UnitOfWork, dedupe_key: str) -> str | None:
-    return uow.session.scalar(
-        select(t.outbox.c.message_id).where(t.outbox.c.dedupe_key == dedupe_key)
+def asking_message_ids(uow: UnitOfWork, round_id: int) -> dict[int, str]:
+    """Each member's latest request of a round (invitation, consultation or revision), to thread
+    reminders under the mail the member actually has."""
+    query = (
+        select(t.outbox.c.member_id, t.outbox.c.message_id)
+        .where(
+            t.outbox.c.round_id == round_id,
+            t.outbox.c.purpose.in_(("invitation", "consultation", "revision")),
+        )
+        .order_by(t.outbox.c.id)
     )
+    return {member_id: message_id for member_id, message_id in uow.session.execute(query)}
 
 
 def delivery_counts(uow: UnitOfWork, round_id: int) -> dict[str, int]:

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select
 
 from accord.services.context import Context
-from accord.services.outbox import Mail, enqueue, message_domain
+from accord.services.outbox import Mail, enqueue
 from statemachines import rounds as rules
 from statemachines.errors import GuardFailed
 from statemachines.records import Group
@@ -152,7 +152,7 @@ def _notify_group(ctx: Context, uow: UnitOfWork, statement: Statement, rnd: Roun
             )
             for member_id, email in uow.session.execute(query)
         ],
-        domain=message_domain(ctx.settings.mail_from),
+        settings=ctx.settings,
     )
 
 

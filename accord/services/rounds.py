@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from accord.services.context import Context
-from accord.services.outbox import Mail, delivery_counts, enqueue, message_domain
+from accord.services.outbox import Mail, asking_message_ids, delivery_counts, enqueue
 from accord.services.statements import known_kinds
 from statemachines import rounds as rules
 from statemachines.errors import AccordError, GuardFailed, InvalidInput, NotFound
@@ -96,7 +96,7 @@ def start_round(
         enqueue(
             uow,
             [_ask(rnd, m, purpose) for m in members],
-            domain=message_domain(ctx.settings.mail_from),
+            settings=ctx.settings,
         )
         uow.audit.append(
             actor=ctx.actor,
@@ -245,7 +245,7 @@ def record_decision(
                     data={"decision_id": decision_id},
                 )
             ],
-            domain=message_domain(ctx.settings.mail_from),
+            settings=ctx.settings,
         )
         _close_if_due(ctx, uow, rnd, now)
         uow.commit()
@@ -359,7 +359,7 @@ def _close(ctx: Context, uow: UnitOfWork, rnd: Round, reason: str, now: datetime
                 statement_id=rnd.statement_id,
             )
         ],
-        domain=message_domain(ctx.settings.mail_from),
+        settings=ctx.settings,
     )
 
 
@@ -458,7 +458,7 @@ def due_reminders(
 def remind(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> int:
     """Write the reminders now due, threaded to each member's invitation."""
     due = due_reminders(uow, rnd, now, ctx.settings.reminder_days, ctx.settings.max_reminders)
-    domain = message_domain(ctx.settings.mail_from)
+    threads = asking_message_ids(uow, rnd.id) if due else {}
     mails = [
         Mail(
             dedupe_key=f"reminder:{rnd.id}:{member_id}:v{rnd.version_number}:{n}",
@@ -468,11 +468,11 @@ def remind(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> int:
             member_id=member_id,
             statement_id=rnd.statement_id,
             data={"reminder_number": n},
-            thread_id=_first_ask_id(rnd, member_id, domain),
+            thread_id=threads.get(member_id),
         )
         for member_id, email, n in due
     ]
-    enqueue(uow, mails, domain=domain)
+    enqueue(uow, mails, settings=ctx.settings)
     for member_id, _email, n in due:
         uow.session.execute(
             update(t.recipients)
@@ -480,13 +480,6 @@ def remind(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> int:
             .values(reminders_sent=n, last_reminded_at=now)
         )
     return len(due)
-
-
-def _first_ask_id(rnd: Round, member_id: int, domain: str) -> str:
-    from accord.mail.message import make_message_id
-
-    purpose = "invitation" if rnd.mode == "endorse" else "consultation"
-    return make_message_id(f"{purpose}:{rnd.id}:{member_id}:v{rnd.version_number}", domain)
 
 
 def sweep_rounds(ctx: Context) -> dict[str, int]:
@@ -582,7 +575,7 @@ def _reask(
         )
         for member_id, email in uow.session.execute(query)
     ]
-    return enqueue(uow, mails, domain=message_domain(ctx.settings.mail_from))
+    return enqueue(uow, mails, settings=ctx.settings)
 
 
 def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str, Any]:
@@ -610,7 +603,7 @@ def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str
                 )
                 for member_id, email in endorsers
             ],
-            domain=message_domain(ctx.settings.mail_from),
+            settings=ctx.settings,
         )
         uow.audit.append(
             actor=ctx.actor,

@@ -1,0 +1,33 @@
+"""`accord replies poll`: read the IMAP mailbox once (registered in accord.cli.replies)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+
+def poll(json_: bool) -> None:
+    """Record the replies in the mailbox, answer them, send the mail they caused."""
+    from accord.cli.common import context, fail, print_json
+    from accord.services.replies import poll_mailbox
+
+    result = poll_mailbox(context())
+    if json_:
+        print_json(result)
+    else:
+        typer.echo(summary(result))
+    if result.get("error"):
+        fail(f"{result['error']} message(s) could not be processed; they stay unread for next time")
+
+
+def summary(result: dict[str, Any]) -> str:
+    """`3 messages: 2 recorded, 1 unrelated; mail: 2 sent`."""
+    counts = {k: v for k, v in result.items() if k not in ("messages", "mail")}
+    line = f"{result['messages']} message{'' if result['messages'] == 1 else 's'}"
+    if counts:
+        line += ": " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+    mail = result.get("mail")
+    if mail:
+        line += "; mail: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in mail.items())
+    return line
