@@ -12,7 +12,7 @@ import pytest
 
 from accord.config import load_settings
 from accord.mail.devmailbox import list_messages, read_message, start_dev_mailbox
-from tests.cli import accord
+from tests.cli import accord, run
 from tests.conftest import FIXTURES
 from tests.servers import free_port, serving
 
@@ -37,8 +37,9 @@ def story(accord_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, obje
         mailbox.stop()
 
 
-def _ok(*args: object, env: dict[str, str]) -> str:
-    done = accord(*args, env=env)
+def _ok(*args: object, env: dict[str, str], process: bool = False) -> str:
+    """Run a command in-process (fast) or, with `process`, as the console script."""
+    done = accord(*args, env=env) if process else run(*args)
     assert done.code == 0, done.stderr
     return done.stdout
 
@@ -54,9 +55,11 @@ def _links(folder: Path, subject_word: str) -> dict[str, str]:
 
 def test_draft_circulate_answer_by_link_close_publish(story, monkeypatch) -> None:
     env, folder = story["env"], story["folder"]
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
     body = Path(env["ACCORD_HOME"]).parent / "statement.txt"
     body.write_text(TEXT, encoding="utf-8")
-    _ok("init", env=env)
+    _ok("init", env=env, process=True)
     _ok("members", "import", FIXTURES / "members.csv", env=env)
     statement = json.loads(
         _ok(
@@ -94,8 +97,6 @@ def test_draft_circulate_answer_by_link_close_publish(story, monkeypatch) -> Non
     invitation = read_message(folder, list_messages(folder)[0].id)
     assert statement["sha256"][:8] in invitation.text
 
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
     with serving(load_settings()) as base, httpx.Client(timeout=10) as http:
         for address in sorted(links)[:4]:
             link = links[address].replace("http://127.0.0.1:8000", base)
