@@ -62,7 +62,7 @@ def test_forged_or_damaged_tokens_are_refused_alike(forge) -> None:
 
 def test_another_members_claims_cannot_be_grafted() -> None:
     mine, theirs = token(member_id=7), token(member_id=8)
-    payload_mine, sig_mine = mine.rsplit(".", 1)
+    _payload_mine, sig_mine = mine.rsplit(".", 1)
     payload_theirs, _sig = theirs.rsplit(".", 1)
     with pytest.raises(BadLink):
         read_token(SECRET, f"{payload_theirs}.{sig_mine}", DEADLINE)
