@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     now: datetime | None = None
 
     reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
+    # How long a sender's claim on outbox rows holds without progress before another sender may
+    # take them over (wall clock; renewed as mail goes out). Shorter recovers faster after a
+    # crash; a third of it must exceed the time one message can take (retries included).
+    outbox_lease_seconds: int = Field(default=600, ge=1)
     max_reminders: int = 3
     link_grace_hours: int = 72
 

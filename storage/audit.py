@@ -15,13 +15,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from storage.tables import audit_head, audit_log
 
 GENESIS = "0" * 64
 CHANNELS = ("cli", "link", "email", "system", "web", "flow")
+
+# The append's three statements, built once (every answer appends: building them anew each time
+# costs more than running them).
+_HEAD_FOR_UPDATE = (
+    select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+)
+_INSERT_ENTRY = audit_log.insert()
+_MOVE_HEAD = (
+    update(audit_head)
+    .where(audit_head.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
 
 
 def canonical_json(value: Any) -> str:
@@ -70,11 +82,7 @@ class AuditLog:
         payload: Mapping[str, Any] | None = None,
         text_sha256: str | None = None,
     ) -> Entry:
-        head = self.session.execute(
-            select(audit_head.c.seq, audit_head.c.hash)
-            .where(audit_head.c.id == 1)
-            .with_for_update()
-        ).one()
+        head = self.session.execute(_HEAD_FOR_UPDATE).one()
         fields = {
             "seq": head.seq + 1,
             "recorded_at": at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -88,10 +96,8 @@ class AuditLog:
             "prev_hash": head.hash,
         }
         entry = Entry(**fields, hash=entry_hash(fields))
-        self.session.execute(audit_log.insert().values(**vars(entry)))
-        self.session.execute(
-            update(audit_head).where(audit_head.c.id == 1).values(seq=entry.seq, hash=entry.hash)
-        )
+        self.session.execute(_INSERT_ENTRY, vars(entry))
+        self.session.execute(_MOVE_HEAD, {"new_seq": entry.seq, "new_hash": entry.hash})
         return entry
 
     def entries(self, entity_type: str | None = None, entity_id: object = None) -> list[Entry]:

@@ -1,7 +1,16 @@
-"""Engines: SQLite in WAL mode with foreign keys and immediate write transactions, or PostgreSQL."""
+"""Engines: SQLite in WAL mode with foreign keys and immediate write transactions, or PostgreSQL.
+
+SQLite lets one writer in at a time; the others wait in its busy handler, which sleeps and polls
+(1, 2, 5, ... up to 100 ms a try) instead of waking when the lock is free. Threads of one process
+(the reply app's thread pool) therefore first queue on a lock of the engine (`_WriteGate`), woken
+the moment the writer before them commits, and only one of them at a time asks SQLite. Other
+processes still meet SQLite's busy handler, as before.
+"""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +29,70 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+    gate = _WriteGate()
+    connection_class = type("GatedConnection", (_GatedConnection,), {"gate": gate})
+    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "factory": connection_class}
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+class _WriteGate:
+    """One write transaction at a time per engine, among the threads of this process.
+
+    A thread that already holds it (a second write transaction nested in its first) and a wait
+    longer than the busy timeout both go straight to SQLite, which then behaves as it would
+    without the gate.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+
+    def enter(self) -> bool:
+        me = threading.get_ident()
+        if self._owner == me or not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            return False
+        self._owner = me
+        return True
+
+    def leave(self) -> None:
+        self._owner = None
+        self._lock.release()
+
+
+class _GatedConnection(sqlite3.Connection):
+    """A sqlite3 connection that leaves its engine's write gate once its transaction ends."""
+
+    gate: _WriteGate
+    holds_gate = False
+
+    def enter_gate(self) -> None:
+        self.holds_gate = self.gate.enter()
+
+    def leave_gate(self) -> None:
+        if self.holds_gate:
+            self.holds_gate = False
+            self.gate.leave()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.leave_gate()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.leave_gate()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.leave_gate()
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -37,8 +106,19 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    mode = "DEFERRED" if connection.get_execution_options().get("readonly") else "IMMEDIATE"
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    if connection.get_execution_options().get("readonly"):
+        connection.exec_driver_sql("BEGIN DEFERRED")
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    gated = isinstance(dbapi_connection, _GatedConnection)
+    if gated:
+        dbapi_connection.enter_gate()
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        if gated:
+            dbapi_connection.leave_gate()
+        raise
 
 
 def is_sqlite(engine: Engine) -> bool:

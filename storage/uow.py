@@ -66,6 +66,10 @@ class UnitOfWork:
         # close() ends an uncommitted transaction (a rollback) without expiring loaded objects,
         # so what a unit of work returns stays readable after it.
         self.session.close()
+        if isinstance(exc, StaleDataError):  # lost the race in an autoflush, not in commit()
+            raise Conflict(
+                "someone else changed this at the same time; nothing was changed, try again"
+            ) from exc
 
     def flush(self) -> None:
         try:

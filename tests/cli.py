@@ -37,12 +37,32 @@ def run(*args: str | Path) -> Run:
     return Run(code, out.getvalue(), err.getvalue())
 
 
-def accord(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
-    """`accord ARGS` as a user runs it: a new process with the installed console script."""
+def _command(args: tuple[str | Path, ...], env: dict[str, str] | None) -> tuple[list[str], dict]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
     full_env.update(env or {})
-    command = [str(Path(sys.executable).parent / "accord"), *map(str, args)]
+    return [str(Path(sys.executable).parent / "accord"), *map(str, args)], full_env
+
+
+def accord(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+    """`accord ARGS` as a user runs it: a new process with the installed console script."""
+    command, full_env = _command(args, env)
     done = subprocess.run(
         command, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120, check=False
     )
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def spawn(
+    *args: str | Path, env: dict[str, str] | None = None, output: Path | None = None
+) -> subprocess.Popen[str]:
+    """`accord ARGS` started and left running (to be waited for, or killed, by the test); its
+    stdout and stderr go to pipes, or both to the file `output` (for a chatty server)."""
+    command, full_env = _command(args, env)
+    if output is None:
+        return subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env
+        )
+    with output.open("w", encoding="utf-8") as log:
+        return subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, text=True, env=full_env
+        )

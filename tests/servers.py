@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 
@@ -46,3 +47,44 @@ def serving(settings: Settings) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def smtp_server(handler: object, port: int | None = None) -> Iterator[int]:
+    """An aiosmtpd server with `handler` on a free port (or `port`) in a thread; yields its port."""
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(handler, hostname="127.0.0.1", port=port or free_port())
+    controller.start()
+    try:
+        yield int(controller.port)
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def web_process(env: dict[str, str], log: Path) -> Iterator[str]:
+    """`accord web` in its own process (its own interpreter, as deployed) on a free port, its
+    output (uvicorn's access log included) in `log`; yields the base URL."""
+    import httpx
+
+    from tests.cli import spawn
+
+    port = free_port()
+    process = spawn("web", "--host", "127.0.0.1", "--port", str(port), env=env, output=log)
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"accord web exited: {log.read_text(encoding='utf-8')}")
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(healthy, "accord web to answer", 30)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

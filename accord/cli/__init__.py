@@ -21,8 +21,8 @@ from accord.cli import (
     rounds,
     statements,
 )
-from accord.cli.web import web as web_command
 from accord.cli.common import close_contexts, fail
+from accord.cli.web import web as web_command
 
 app = typer.Typer(
     name="accord",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from aiosmtplib import (
@@ -92,12 +92,15 @@ async def send_all(
     connections: int = 4,
     retries: int = 3,
     backoff: float = 0.5,
+    on_result: Callable[[Delivery], None] | None = None,
 ) -> list[Delivery]:
     """Deliver `messages`; the result has one Delivery per message, in the same order.
 
     Each of up to `connections` workers keeps one connection open and takes messages from a
     shared queue. A worker that cannot connect at all hands its message back and stops; once no
     worker is left, the messages still waiting fail (not permanently) with the connection error.
+    `on_result`, if given, hears of each message as soon as the server has answered for it (so a
+    caller can record progress before the whole batch is done).
     """
     if not isinstance(target, SmtpTarget):
         target = SmtpTarget.from_settings(target)
@@ -105,7 +108,9 @@ async def send_all(
     for index in range(len(messages)):
         queue.put_nowait(index)
     results: dict[int, Delivery] = {}
-    workers = [_Worker(target, retries, backoff) for _ in range(min(connections, len(messages)))]
+    workers = [
+        _Worker(target, retries, backoff, on_result) for _ in range(min(connections, len(messages)))
+    ]
     errors = await asyncio.gather(*(w.run(messages, queue, results) for w in workers))
     unreachable = next((e for e in errors if e), "not attempted")
     return [
@@ -115,10 +120,17 @@ async def send_all(
 
 
 class _Worker:
-    def __init__(self, target: SmtpTarget, retries: int, backoff: float) -> None:
+    def __init__(
+        self,
+        target: SmtpTarget,
+        retries: int,
+        backoff: float,
+        on_result: Callable[[Delivery], None] | None = None,
+    ) -> None:
         self.target = target
         self.retries = retries
         self.backoff = backoff
+        self.on_result = on_result
         self.client: SMTP | None = None
 
     async def run(
@@ -134,6 +146,8 @@ class _Worker:
                     queue.put_nowait(index)
                     return str(exc)
                 results[index] = delivery
+                if self.on_result is not None:
+                    self.on_result(delivery)
                 if not delivery.ok:
                     log.warning("mail %s not delivered: %s", delivery.key, delivery.error)
             return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 
 from accord.services.context import Context
 from accord.services.delivery import rule_text
@@ -23,9 +23,95 @@ def _claims(ctx: Context, token: str) -> LinkClaims:
     return read_token(ctx.settings.resolve_secret_key(), token, ctx.now())
 
 
+# Everything the page shows, in one query built once: the round, its statement and the version
+# the round asks about, the member and their current answer, the meaning of the kind.
+_PAGE = (
+    select(
+        t.rounds.c.mode,
+        t.rounds.c.rule,
+        t.rounds.c.deadline,
+        t.rounds.c.state,
+        t.rounds.c.text_sha256,
+        t.statements.c.title,
+        t.statements.c.kind,
+        t.statements.c.political,
+        t.statement_versions.c.body,
+        t.statement_versions.c.number,
+        t.kinds.c.meaning,
+        t.members.c.name,
+        t.members.c.email,
+        t.members.c.timezone,
+        t.recipients.c.id.label("recipient_id"),
+        t.recipients.c.decision,
+        t.recipients.c.comment,
+    )
+    .select_from(t.rounds)
+    .join(t.statements, t.statements.c.id == t.rounds.c.statement_id)
+    .join(t.members, t.members.c.id == bindparam("member_id"))
+    .outerjoin(
+        t.statement_versions,
+        and_(
+            t.statement_versions.c.statement_id == t.statements.c.id,
+            t.statement_versions.c.sha256 == t.rounds.c.text_sha256,
+        ),
+    )
+    .outerjoin(
+        t.recipients,
+        and_(t.recipients.c.round_id == t.rounds.c.id, t.recipients.c.member_id == t.members.c.id),
+    )
+    .outerjoin(t.kinds, t.kinds.c.name == t.statements.c.kind)
+    .where(t.rounds.c.id == bindparam("round_id"))
+    .order_by(t.statement_versions.c.number)  # a text that came back: its first version, as ever
+)
+
+
 def reply_page(ctx: Context, token: str) -> dict[str, Any]:
-    """Everything the confirmation page shows; records nothing."""
+    """Everything the confirmation page shows; records nothing.
+
+    One query answers a genuine link to an open round; anything else (a refusal to explain) is
+    read again the long way, which says what is wrong.
+    """
     claims = _claims(ctx, token)
+    with ctx.uow(readonly=True) as uow:
+        params = {"round_id": claims.round_id, "member_id": claims.member_id}
+        row = uow.session.execute(_PAGE, params).first()
+        if (
+            row is not None
+            and claims.text_sha256 == row.text_sha256
+            and row.state == rules.OPEN
+            and row.recipient_id is not None
+            and row.number is not None
+        ):
+            return _page(ctx, claims.round_id, row)
+    return _reply_page_checked(ctx, claims)
+
+
+def _page(ctx: Context, round_id: int, row: Any) -> dict[str, Any]:
+    return {
+        "member": {"name": row.name, "email": row.email, "timezone": row.timezone},
+        "statement": {
+            "title": row.title,
+            "kind": row.kind,
+            "kind_meaning": row.meaning or "",
+            "political": bool(row.political),
+            "body": row.body,
+            "sha256": row.text_sha256,
+            "version": row.number,
+        },
+        "round": {
+            "id": round_id,
+            "mode": row.mode,
+            "rule": row.rule,
+            "rule_text": rule_text(row.rule),
+            "deadline": row.deadline,
+            "secretariat_timezone": ctx.settings.timezone,
+        },
+        "choices": list(rules.DECISIONS[row.mode]),
+        "current": {"decision": row.decision, "comment": row.comment},
+    }
+
+
+def _reply_page_checked(ctx: Context, claims: LinkClaims) -> dict[str, Any]:
     with ctx.uow(readonly=True) as uow:
         try:
             rnd = uow.rounds.get(claims.round_id)

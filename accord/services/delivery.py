@@ -1,33 +1,53 @@
 """Deliver the outbox: claim rows, render each in its member's language, send, mark.
 
-A claimed row carries a lease (wall clock, not ACCORD_NOW); a sender that dies mid-batch leaves
-its rows to be claimed again once the lease ends. Such a row may have reached the server already:
-that in-flight window is the only way a member can get the same message (same Message-ID) twice.
+A claimed row carries a lease (wall clock, not ACCORD_NOW: ACCORD_OUTBOX_LEASE_SECONDS); a sender
+that dies mid-batch leaves its rows to be claimed again once the lease ends. While a batch goes
+out, accepted mail is marked sent every MARK_EVERY messages (or MARK_SECONDS), and the lease of the
+rest is renewed, so the lease bounds a sender's silence, not the length of a batch. A row the
+server had accepted but the dead sender had not yet marked is sent again: that in-flight window
+(at most MARK_EVERY messages plus one per connection) is the only way a member can get the same
+message (same Message-ID) twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import difflib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from accord.services.context import Context
 from accord.services.links import link_url, make_token
 from accord.services.statements import known_kinds
 from statemachines import rounds as rules
-from statemachines.records import Group, Member
+from statemachines.records import Group
 from storage import tables as t
 from storage.uow import UnitOfWork
 
-LEASE = timedelta(minutes=10)
 BATCH = 500
+MARK_EVERY = 50
+MARK_SECONDS = 1.0
 ASKING = ("invitation", "consultation", "reminder", "revision", "explain")
+# Mail a round sends to every recipient: rendered once per round and language (a skeleton, see
+# accord.mail.render.prepare), then each member's own values are written in. Making a skeleton
+# costs three renders, so the first few mails of a round and language are rendered in full.
+FANNED_OUT = ("invitation", "consultation", "reminder", "revision")
+RENDERED_IN_FULL = 3
+PERSONAL = (
+    "member.name",
+    "member.email",
+    "round.deadline_member",
+    "round.member_timezone",
+    "link",
+    "reply_address",
+    "reminder_number",
+)
 
 
 @dataclass
@@ -42,27 +62,38 @@ class DeliveryReport:
 
 
 def deliver(ctx: Context, *, limit: int | None = None, batch: int = BATCH) -> DeliveryReport:
-    """Send pending mail until none is left (or `limit` rows were tried)."""
+    """Send pending mail until none is left (or `limit` rows were tried). Each row is tried at
+    most once a call (claims go up the ids), and a batch of which nothing could be settled (the
+    server is down or answers 4xx to all) ends the call: what is left waits for the next sweep."""
     report = DeliveryReport()
-    tried = 0
+    tried = after = 0
     while limit is None or tried < limit:
         size = batch if limit is None else min(batch, limit - tried)
-        rows = _claim(ctx, size)
+        rows = _claim(ctx, size, after)
         if not rows:
             break
         tried += len(rows)
+        after = rows[-1].id
+        settled = report.sent + report.failed
         _send_and_mark(ctx, rows, report)
+        if report.sent + report.failed == settled:
+            break
     return report
 
 
-def _claim(ctx: Context, size: int) -> list[Any]:
+def _claim(ctx: Context, size: int, after: int = 0) -> list[Any]:
     now = datetime.now(UTC)
     claimable = or_(
         t.outbox.c.status == "pending",
         and_(t.outbox.c.status == "sending", t.outbox.c.claimed_until < now),
     )
     with ctx.uow() as uow:
-        query = select(t.outbox.c.id).where(claimable).order_by(t.outbox.c.id).limit(size)
+        query = (
+            select(t.outbox.c.id)
+            .where(claimable, t.outbox.c.id > after)
+            .order_by(t.outbox.c.id)
+            .limit(size)
+        )
         if uow.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
             query = query.with_for_update(skip_locked=True)
         ids = list(uow.session.scalars(query))
@@ -71,7 +102,11 @@ def _claim(ctx: Context, size: int) -> list[Any]:
         uow.session.execute(
             update(t.outbox)
             .where(t.outbox.c.id.in_(ids))
-            .values(status="sending", claimed_until=now + LEASE, attempts=t.outbox.c.attempts + 1)
+            .values(
+                status="sending",
+                claimed_until=now + timedelta(seconds=ctx.settings.outbox_lease_seconds),
+                attempts=t.outbox.c.attempts + 1,
+            )
         )
         rows = list(
             uow.session.execute(
@@ -87,8 +122,58 @@ def _send_and_mark(ctx: Context, rows: Sequence[Any], report: DeliveryReport) ->
 
     with ctx.uow(readonly=True) as uow:
         messages = Composer(ctx, uow).compose_all(rows)
-    deliveries = asyncio.run(send_all(SmtpTarget.from_settings(ctx.settings), messages))
-    _mark(ctx, deliveries, report)
+    progress = _Progress(ctx, [row.id for row in rows])
+    target = SmtpTarget.from_settings(ctx.settings)
+    deliveries = asyncio.run(send_all(target, messages, on_result=progress.add))
+    _mark(ctx, [d for d in deliveries if d.key not in progress.marked], report)
+    report.sent += len(progress.marked)
+
+
+class _Progress:
+    """Marks accepted mail sent while its batch is still going out, and renews the claim on the
+    rest before a third of the lease is gone; failures are left to `_mark` at the end."""
+
+    def __init__(self, ctx: Context, ids: Sequence[int]) -> None:
+        self.ctx = ctx
+        self.lease = timedelta(seconds=ctx.settings.outbox_lease_seconds)
+        self.unmarked = set(ids)
+        self.marked: set[int] = set()
+        self.accepted: list[int] = []
+        self.flushed = self.renewed = time.monotonic()
+
+    def add(self, delivery: Any) -> None:
+        if delivery.ok:
+            self.accepted.append(delivery.key)
+        now = time.monotonic()
+        renew = now - self.renewed > self.lease.total_seconds() / 3
+        if renew or len(self.accepted) >= MARK_EVERY or now - self.flushed >= MARK_SECONDS:
+            self.flush(renew)
+
+    def flush(self, renew: bool) -> None:
+        if not (self.accepted or renew):
+            self.flushed = time.monotonic()
+            return
+        now = datetime.now(UTC)
+        self.unmarked.difference_update(self.accepted)
+        with self.ctx.uow() as uow:
+            if self.accepted:
+                uow.session.execute(
+                    update(t.outbox)
+                    .where(t.outbox.c.id.in_(self.accepted))
+                    .values(status="sent", sent_at=now, last_error=None, claimed_until=None)
+                )
+            if renew and self.unmarked:
+                uow.session.execute(
+                    update(t.outbox)
+                    .where(t.outbox.c.id.in_(self.unmarked), t.outbox.c.status == "sending")
+                    .values(claimed_until=now + self.lease)
+                )
+            uow.commit()
+        self.marked.update(self.accepted)
+        self.accepted = []
+        self.flushed = time.monotonic()
+        if renew:
+            self.renewed = self.flushed
 
 
 def _mark(ctx: Context, deliveries: Sequence[Any], report: DeliveryReport) -> None:
@@ -128,6 +213,8 @@ class Composer:
         self.kinds = known_kinds(uow)
         self._rounds: dict[int, dict[str, Any]] = {}
         self._statements: dict[int, dict[str, Any]] = {}
+        self._skeletons: dict[tuple[Any, ...], Any] = {}
+        self._seen: dict[tuple[Any, ...], int] = {}
 
     def compose_all(self, rows: Sequence[Any]) -> list[Any]:
         from accord.mail.smtp import Outgoing
@@ -145,28 +232,30 @@ class Composer:
             )
         return messages
 
-    def _members(self, ids: set[int]) -> dict[int, Member]:
+    def _members(self, ids: set[int]) -> dict[int, Any]:
+        """What a mail needs of each member (rows, not mapped objects: no groups loaded)."""
         if not ids:
             return {}
-        found = self.uow.session.scalars(select(Member).where(t.members.c.id.in_(ids)))
+        found = self.uow.session.execute(_MEMBERS, {"ids": sorted(ids)})
         return {m.id: m for m in found}
 
     def _reply_keys(self, rows: Sequence[Any]) -> dict[tuple[int, int], str]:
+        """The reply keys of this batch's recipients (not of their whole rounds)."""
         round_ids = {r.round_id for r in rows if r.round_id}
-        if not round_ids:
+        member_ids = {r.member_id for r in rows if r.round_id and r.member_id}
+        if not round_ids or not member_ids:
             return {}
-        query = select(
-            t.recipients.c.round_id, t.recipients.c.member_id, t.recipients.c.reply_key
-        ).where(t.recipients.c.round_id.in_(round_ids))
-        return {(r.round_id, r.member_id): r.reply_key for r in self.uow.session.execute(query)}
+        params = {"rounds": sorted(round_ids), "members": sorted(member_ids)}
+        return {
+            (r.round_id, r.member_id): r.reply_key
+            for r in self.uow.session.execute(_REPLY_KEYS, params)
+        }
 
-    def _message_bytes(self, row: Any, member: Member | None, reply_key: str | None) -> bytes:
+    def _message_bytes(self, row: Any, member: Any, reply_key: str | None) -> bytes:
         from accord.mail.message import build_message
-        from accord.mail.render import render
 
         context = self.context(row, member, reply_key)
-        language = member.language if member else "en"
-        rendered = render(row.purpose, language, context)
+        rendered = self._render(row, member, context)
         asks = row.purpose in ASKING and reply_key is not None
         return build_message(
             rendered,
@@ -181,9 +270,25 @@ class Composer:
             auto_submitted="auto-generated" if row.purpose == "reminder" else None,
         )
 
-    def context(
-        self, row: Any, member: Member | None, reply_key: str | None = None
-    ) -> dict[str, Any]:
+    def _render(self, row: Any, member: Any, context: dict[str, Any]) -> Any:
+        """Render the row's mail; a round's fan-out fills in the round's skeleton instead."""
+        from accord.mail.render import language_for, prepare, render
+
+        language = member.language if member else "en"
+        if member is None or not row.round_id or row.purpose not in FANNED_OUT:
+            return render(row.purpose, language, context)
+        previous = (row.data or {}).get("previous_sha256")
+        key = (row.purpose, language_for(language), row.round_id, row.statement_id, previous)
+        if key not in self._skeletons:
+            self._seen[key] = seen = self._seen.get(key, 0) + 1
+            if seen <= RENDERED_IN_FULL:
+                return render(row.purpose, language, context)
+            self._skeletons[key] = prepare(row.purpose, language, context, PERSONAL)
+        skeleton = self._skeletons[key]
+        filled = skeleton.fill_from(context) if skeleton is not None else None
+        return filled or render(row.purpose, language, context)
+
+    def context(self, row: Any, member: Any, reply_key: str | None = None) -> dict[str, Any]:
         context: dict[str, Any] = {}
         if row.statement_id:
             context["statement"] = self._statement(row.statement_id, row.round_id)
@@ -200,7 +305,7 @@ class Composer:
         return context
 
     def _personalise(
-        self, context: dict[str, Any], row: Any, member: Member, reply_key: str | None
+        self, context: dict[str, Any], row: Any, member: Any, reply_key: str | None
     ) -> None:
         rnd = self._round(row.round_id)
         tz = ZoneInfo(member.timezone)
@@ -333,8 +438,22 @@ class Composer:
             ],
         }
 
+    def _for_explain(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+        return {"reason": (row.data or {}).get("reason", "")}
+
     def _for_withdrawal(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
         return {"reason": (row.data or {}).get("reason", "")}
+
+
+_MEMBERS = select(
+    t.members.c.id, t.members.c.name, t.members.c.email, t.members.c.language, t.members.c.timezone
+).where(t.members.c.id.in_(bindparam("ids", expanding=True)))
+_REPLY_KEYS = select(
+    t.recipients.c.round_id, t.recipients.c.member_id, t.recipients.c.reply_key
+).where(
+    t.recipients.c.round_id.in_(bindparam("rounds", expanding=True)),
+    t.recipients.c.member_id.in_(bindparam("members", expanding=True)),
+)
 
 
 def rule_text(rule: str) -> str:

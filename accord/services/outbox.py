@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from accord.config import Settings
 from storage import tables as t
@@ -42,15 +42,19 @@ def message_id_for(settings: Settings, dedupe_key: str) -> str:
     """A stable Message-ID no outsider can compute: an HMAC of the row's key under the secret
     key. Replies are matched by References too, so a guessable id would let a forged mail
     (with a spoofed From) pass for a member's answer."""
+    return _keyed_message_id(settings.resolve_secret_key().encode(), settings, dedupe_key)
+
+
+def _keyed_message_id(secret: bytes, settings: Settings, dedupe_key: str) -> str:
     from accord.mail.message import make_message_id
 
-    secret = settings.resolve_secret_key().encode()
     keyed = hmac.new(secret, dedupe_key.encode(), hashlib.sha256).hexdigest()
     return make_message_id(keyed, message_domain(settings.mail_from))
 
 
 def enqueue(uow: UnitOfWork, mails: Iterable[Mail], *, settings: Settings) -> int:
     """Insert the rows in one statement; keys already present are skipped (idempotent)."""
+    secret = settings.resolve_secret_key().encode()  # read once, not once a row
     rows = [
         {
             "dedupe_key": m.dedupe_key,
@@ -61,7 +65,7 @@ def enqueue(uow: UnitOfWork, mails: Iterable[Mail], *, settings: Settings) -> in
             "statement_id": m.statement_id,
             "thread_id": m.thread_id,
             "data": dict(m.data or {}),
-            "message_id": message_id_for(settings, m.dedupe_key),
+            "message_id": _keyed_message_id(secret, settings, m.dedupe_key),
             "status": "pending",
             "attempts": 0,
         }
@@ -76,13 +80,16 @@ def enqueue(uow: UnitOfWork, mails: Iterable[Mail], *, settings: Settings) -> in
     return len(fresh)
 
 
+# Built once (an expanding IN): a new statement per call costs more than running it.
+_PRESENT = select(t.outbox.c.dedupe_key).where(
+    t.outbox.c.dedupe_key.in_(bindparam("keys", expanding=True))
+)
+
+
 def _present_keys(uow: UnitOfWork, keys: list[str], chunk: int = 500) -> set[str]:
     present: set[str] = set()
     for start in range(0, len(keys), chunk):
-        query = select(t.outbox.c.dedupe_key).where(
-            t.outbox.c.dedupe_key.in_(keys[start : start + chunk])
-        )
-        present.update(uow.session.scalars(query))
+        present.update(uow.session.scalars(_PRESENT, {"keys": keys[start : start + chunk]}))
     return present
 
 

@@ -224,7 +224,7 @@ def _memo(ctx: Context, inbound: Inbound, outcome: ReplyOutcome) -> dict[str, An
 def _log_rejection(ctx: Context, inbound: Inbound, target: _Target) -> Effect:
     def write(uow: UnitOfWork) -> None:
         uow.audit.append(
-            actor=inbound.sender or "unknown sender",
+            actor=(inbound.sender or "unknown sender")[:320],
             channel="email",
             entity_type="round",
             entity_id=target.round_id,

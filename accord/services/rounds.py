@@ -10,16 +10,17 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from accord.services.context import Context
 from accord.services.outbox import Mail, asking_message_ids, delivery_counts, enqueue
 from accord.services.statements import known_kinds
 from statemachines import rounds as rules
 from statemachines.errors import AccordError, GuardFailed, InvalidInput, NotFound
-from statemachines.records import Group, Member
+from statemachines.records import Group
 from statemachines.rounds import OPEN, Round
 from statemachines.statements import (
     CIRCULATED,
@@ -68,7 +69,7 @@ def start_round(
     with ctx.uow() as uow:
         statement = uow.statements.get(statement_id)
         target = uow.groups.named(group)
-        members = [m for m in uow.members.list(group) if not m.undeliverable]
+        members = _deliverable_members(uow, target.id)
         _check_circulation(uow, statement, target, mode, deadline, now, len(members))
         current = statement.current
         if mode == "endorse":
@@ -155,7 +156,19 @@ def _check_circulation(
             raise GuardFailed(f"cannot consult: {problem}")
 
 
-def _add_recipients(uow: UnitOfWork, rnd: Round, members: Sequence[Member]) -> None:
+def _deliverable_members(uow: UnitOfWork, group_id: int) -> list[Any]:
+    """The group's members that can be mailed (`id`, `email`), in the members list's order.
+    Rows, not mapped objects: a group of 10,000 is read in a fraction of the time."""
+    query = (
+        select(t.members.c.id, t.members.c.email)
+        .join(t.memberships, t.memberships.c.member_id == t.members.c.id)
+        .where(t.memberships.c.group_id == group_id, t.members.c.undeliverable.is_(False))
+        .order_by(t.members.c.name, t.members.c.email)
+    )
+    return list(uow.session.execute(query))
+
+
+def _add_recipients(uow: UnitOfWork, rnd: Round, members: Sequence[Any]) -> None:
     rows = [
         {
             "round_id": rnd.id,
@@ -169,7 +182,7 @@ def _add_recipients(uow: UnitOfWork, rnd: Round, members: Sequence[Member]) -> N
         uow.session.execute(t.recipients.insert(), rows)
 
 
-def _ask(rnd: Round, member: Member, purpose: str) -> Mail:
+def _ask(rnd: Round, member: Any, purpose: str) -> Mail:
     return Mail(
         dedupe_key=f"{purpose}:{rnd.id}:{member.id}:v{rnd.version_number}",
         purpose=purpose,
@@ -180,13 +193,58 @@ def _ask(rnd: Round, member: Member, purpose: str) -> Mail:
     )
 
 
+# The statements of an answer, built once: building a statement anew each time costs more than
+# running it (SQLAlchemy derives its cache key from the new object).
+_DECISION_COUNTS = (
+    select(t.recipients.c.decision, func.count())
+    .where(t.recipients.c.round_id == bindparam("round_id"))
+    .group_by(t.recipients.c.decision)
+)
+_RECIPIENT = (
+    select(t.recipients.c.decision, t.members.c.email)
+    .join(t.members, t.members.c.id == t.recipients.c.member_id)
+    .where(
+        t.recipients.c.round_id == bindparam("round_id"),
+        t.recipients.c.member_id == bindparam("member_id"),
+    )
+)
+_SET_DECISION = (
+    update(t.recipients)
+    .where(
+        t.recipients.c.round_id == bindparam("b_round_id"),
+        t.recipients.c.member_id == bindparam("b_member_id"),
+    )
+    .values(
+        decision=bindparam("b_decision"),
+        decision_sha256=bindparam("b_text_sha256"),
+        comment=bindparam("b_comment"),
+        decided_at=bindparam("b_recorded_at"),
+    )
+)
+_ADD_DECISION = t.decisions.insert()
+
+
 def decisions_of(uow: UnitOfWork, round_id: int) -> list[str | None]:
     query = select(t.recipients.c.decision).where(t.recipients.c.round_id == round_id)
     return list(uow.session.scalars(query))
 
 
 def round_tally(uow: UnitOfWork, rnd: Round) -> rules.Tally:
-    return rules.tally(decisions_of(uow, rnd.id))
+    """The tally, counted by the database (one row per distinct decision, not per recipient)."""
+    counts = _no_counts()
+    for decision, number in uow.session.execute(_DECISION_COUNTS, {"round_id": rnd.id}):
+        _count(counts, decision, number)
+    return rules.Tally(**counts)
+
+
+def _no_counts() -> dict[str, int]:
+    return dict.fromkeys(("endorse", "decline", "abstain", "pending"), 0)
+
+
+def _count(counts: dict[str, int], decision: str | None, number: int) -> None:
+    """Add `number` answers `decision` to `counts`, counted as `rules.tally` counts one."""
+    for key, one in rules.tally([decision]).as_dict().items():
+        counts[key] += one * number
 
 
 def record_decision(
@@ -213,12 +271,11 @@ def record_decision(
         if text_sha256 is not None and text_sha256 != rnd.text_sha256:
             raise StaleText("this link is for an earlier version of the text; use the newest mail")
         recipient = _recipient(uow, rnd.id, member_id)
-        member = uow.members.get(member_id)
         decision_id = _write_decision(uow, rnd, member_id, decision, comment, channel, now)
         if decision == rules.DECLINE and comment and comment.lower().startswith(POLITICAL_REASON):
             rnd.flagged_political = True
         uow.audit.append(
-            actor=actor or member.email,
+            actor=actor or recipient.email,
             channel=channel,
             entity_type="round",
             entity_id=rnd.id,
@@ -226,7 +283,7 @@ def record_decision(
             at=now,
             text_sha256=rnd.text_sha256,
             payload={
-                "member": member.email,
+                "member": recipient.email,
                 "decision": decision,
                 "comment": comment,
                 "previous": recipient.decision,
@@ -238,7 +295,7 @@ def record_decision(
                 Mail(
                     dedupe_key=f"receipt:{decision_id}",
                     purpose="receipt",
-                    to_addr=member.email,
+                    to_addr=recipient.email,
                     round_id=rnd.id,
                     member_id=member_id,
                     statement_id=rnd.statement_id,
@@ -251,7 +308,7 @@ def record_decision(
         uow.commit()
         return {
             "round_id": rnd.id,
-            "member": member.email,
+            "member": recipient.email,
             "decision": decision,
             "comment": comment,
             "recorded_at": now.isoformat(),
@@ -269,18 +326,26 @@ def clean_comment(comment: str | None) -> str | None:
 
 
 def _locked_round(uow: UnitOfWork, round_id: int) -> Round:
-    rnd = uow.session.get(Round, round_id, with_for_update=True)
+    rnd = uow.session.scalars(_round_for_update(), {"round_id": round_id}).first()
     if rnd is None:
         raise NotFound(f"no round with id {round_id}")
     return rnd
 
 
+@cache
+def _round_for_update() -> Any:
+    """Built on first use: the domain classes are mapped when the first database is opened."""
+    return (
+        select(Round)
+        .where(t.rounds.c.id == bindparam("round_id"))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def _recipient(uow: UnitOfWork, round_id: int, member_id: int) -> Any:
-    row = uow.session.execute(
-        select(t.recipients).where(
-            t.recipients.c.round_id == round_id, t.recipients.c.member_id == member_id
-        )
-    ).first()
+    """The recipient's current `decision` and the member's `email`."""
+    row = uow.session.execute(_RECIPIENT, {"round_id": round_id, "member_id": member_id}).first()
     if row is None:
         raise NotFound(f"member {member_id} is not a recipient of round {round_id}")
     return row
@@ -295,22 +360,19 @@ def _write_decision(
     channel: str,
     now: datetime,
 ) -> int:
+    values = {
+        "round_id": rnd.id,
+        "member_id": member_id,
+        "decision": decision,
+        "comment": comment,
+        "channel": channel,
+        "text_sha256": rnd.text_sha256,
+        "recorded_at": now,
+    }
     uow.session.execute(
-        update(t.recipients)
-        .where(t.recipients.c.round_id == rnd.id, t.recipients.c.member_id == member_id)
-        .values(decision=decision, decision_sha256=rnd.text_sha256, comment=comment, decided_at=now)
+        _SET_DECISION, {f"b_{key}": value for key, value in values.items() if key != "channel"}
     )
-    result = uow.session.execute(
-        t.decisions.insert().values(
-            round_id=rnd.id,
-            member_id=member_id,
-            decision=decision,
-            comment=comment,
-            channel=channel,
-            text_sha256=rnd.text_sha256,
-            recorded_at=now,
-        )
-    )
+    result = uow.session.execute(_ADD_DECISION, values)
     return int(result.inserted_primary_key[0])
 
 
@@ -483,12 +545,14 @@ def remind(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> int:
 
 
 def sweep_rounds(ctx: Context) -> dict[str, int]:
-    """Close what is due and write due reminders, one round per transaction."""
+    """Close what is due and write due reminders, one round per transaction. The rounds with
+    nothing due (most of them, most of the time) are told apart by two grouped queries over all
+    open rounds, and get no transaction."""
     now = ctx.now()
     with ctx.uow(readonly=True) as uow:
-        open_ids = [r.id for r in uow.rounds.open_rounds()]
+        open_ids, due_ids = _rounds_to_move(ctx, uow, now)
     closed = reminded = 0
-    for round_id in open_ids:
+    for round_id in due_ids:
         with ctx.uow() as uow:
             rnd = _locked_round(uow, round_id)
             if rnd.state != OPEN:
@@ -501,6 +565,58 @@ def sweep_rounds(ctx: Context) -> dict[str, int]:
                 closed += 1
             uow.commit()
     return {"open_rounds": len(open_ids), "closed": closed, "reminders": reminded}
+
+
+def _rounds_to_move(ctx: Context, uow: UnitOfWork, now: datetime) -> tuple[list[int], list[int]]:
+    """The open rounds' ids, and those of the rounds that are due to close or have a reminder
+    due (what `_close_if_due` and `due_reminders` would find, read for all rounds at once)."""
+    open_rounds = list(uow.session.execute(_OPEN_ROUNDS))
+    if not open_rounds:
+        return [], []
+    counts: dict[int, dict[str, int]] = {}
+    for round_id, decision, number in uow.session.execute(_OPEN_DECISION_COUNTS):
+        _count(counts.setdefault(round_id, _no_counts()), decision, number)
+    silent: dict[int, set[int]] = {}  # reminders already sent to each round's silent recipients
+    for round_id, sent in uow.session.execute(_OPEN_SILENT):
+        silent.setdefault(round_id, set()).add(sent)
+    days, maximum = ctx.settings.reminder_days, ctx.settings.max_reminders
+    due = []
+    for rnd in open_rounds:
+        tally = rules.Tally(**counts.get(rnd.id, _no_counts()))
+        rule = rules.parse_rule(rnd.rule)
+        if rules.close_reason(rule, tally, rnd.deadline, now, rnd.mode):
+            due.append(rnd.id)
+            continue
+        schedule = sorted(rnd.deadline - timedelta(days=d) for d in days)[:maximum]
+        if now < rnd.deadline and any(
+            sent < len(schedule) and now >= schedule[sent] for sent in silent.get(rnd.id, ())
+        ):
+            due.append(rnd.id)
+    return [rnd.id for rnd in open_rounds], due
+
+
+_OPEN_ROUNDS = (
+    select(t.rounds.c.id, t.rounds.c.rule, t.rounds.c.mode, t.rounds.c.deadline)
+    .where(t.rounds.c.state == OPEN)
+    .order_by(t.rounds.c.id)
+)
+_OPEN_DECISION_COUNTS = (
+    select(t.recipients.c.round_id, t.recipients.c.decision, func.count())
+    .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
+    .where(t.rounds.c.state == OPEN)
+    .group_by(t.recipients.c.round_id, t.recipients.c.decision)
+)
+_OPEN_SILENT = (
+    select(t.recipients.c.round_id, t.recipients.c.reminders_sent)
+    .distinct()
+    .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
+    .join(t.members, t.members.c.id == t.recipients.c.member_id)
+    .where(
+        t.rounds.c.state == OPEN,
+        t.recipients.c.decision.is_(None),
+        t.members.c.undeliverable.is_(False),
+    )
+)
 
 
 def count_recipients(uow: UnitOfWork, round_id: int) -> int:

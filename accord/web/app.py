@@ -82,6 +82,39 @@ REFUSALS: list[tuple[type[AccordError], int, str, str | None]] = [
 ]
 
 
+# What the page's form posts (read by `read_answer_form`, so FastAPI cannot describe it itself).
+ANSWER_FORM_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FORM_TYPE: {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "decision": {
+                            "type": "string",
+                            "enum": ["endorse", "decline", "abstain", "support", "concerns"],
+                        },
+                        "comment": {"type": "string", "maxLength": 5000},
+                    },
+                    "required": ["decision"],
+                }
+            }
+        },
+    }
+}
+
+
+def _refusal_responses() -> dict[int | str, dict[str, Any]]:
+    """The refusal pages of REFUSALS as OpenAPI responses: HTML, headings joined by status."""
+    headings: dict[int, list[str]] = {}
+    for _kind, status, heading, _reason in REFUSALS:
+        if heading not in headings.setdefault(status, []):
+            headings[status].append(heading)
+    html = {"text/html": {"schema": {"type": "string"}}}
+    return {s: {"description": "; ".join(h), "content": html} for s, h in headings.items()}
+
+
 def headers_for(path: str) -> dict[str, str]:
     """Headers for every response; a member's page (or its refusal) is never cached."""
     if path.startswith(LINK_PREFIX):
@@ -193,7 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url=None,
+        openapi_url="/openapi.json",  # the routes' templates and the form only: no token, no key
     )
     pages = Pages()
     app.add_middleware(SecurityHeaders)
@@ -205,12 +238,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _add_link_routes(app: FastAPI, ctx: Context, pages: Pages) -> None:
-    @app.api_route("/r/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    refusals = _refusal_responses()
+
+    @app.get("/r/{token}", response_class=HTMLResponse, responses=refusals)
+    @app.head(
+        "/r/{token}",
+        response_class=HTMLResponse,
+        responses=refusals,
+        operation_id="confirmation_r__token__head",
+    )
     def confirmation(token: str) -> HTMLResponse:
         """The page a member's link opens; shows, never records."""
         return pages.render("reply", **reply_page(ctx, token))
 
-    @app.post("/r/{token}", response_class=HTMLResponse)
+    @app.post(
+        "/r/{token}",
+        response_class=HTMLResponse,
+        responses=refusals,
+        openapi_extra=ANSWER_FORM_OPENAPI,
+    )
     def answer(token: str, form: Annotated[AnswerForm, Depends(read_answer_form)]) -> HTMLResponse:
         """Record the pressed button; the page is read first so a refusal matches the GET's."""
         page = reply_page(ctx, token)

@@ -1,0 +1,233 @@
+"""The decision record and the data, on SQLite and PostgreSQL: tampering with a database made by
+a real round is caught by `accord audit verify`, and `accord init` migrates an older schema in
+place without losing a row.
+
+Covered elsewhere, not repeated: tampering at the storage level with each kind of edit
+(tests/integration/test_storage.py), `audit verify` after an edited members import
+(test_cli_foundation.py), export/import SQLite to PostgreSQL (test_data_move.py).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, text, update
+
+from accord.services.context import Context
+from accord.services.members import import_members
+from accord.services.rounds import close_round, member_by_email, record_decision, start_round
+from accord.services.setup import seed_kinds
+from accord.services.statements import draft_statement
+from statemachines.rounds import Round
+from storage import tables as t
+from storage.migrate import SCHEMA_HEAD, current_revision, upgrade
+from storage.uow import Database
+from tests.cli import run
+from tests.conftest import FIXED_NOW, FIXTURES
+from tests.reliability.conftest import DEADLINE, figure
+
+ANSWERS = {
+    "barry.cusack@example.org": "endorse",
+    "gemma.pinyol@example.org": "endorse",
+    "gregory.jaquet@example.org": "decline",
+    "ingrid.rasmussen@example.org": "abstain",
+}
+
+
+def a_real_round(ctx: Context) -> None:
+    import_members(ctx, FIXTURES / "members.csv")
+    statement = draft_statement(ctx, title="Migrants Day", kind="awareness-day", body="We...\n")
+    args = {"group": "Advisory Group", "rule": "majority", "deadline": DEADLINE}
+    rnd = start_round(ctx, statement_id=statement["id"], **args)
+    for email, decision in ANSWERS.items():
+        member = member_by_email(ctx, email)
+        record_decision(
+            ctx, round_id=rnd["id"], member_id=member, decision=decision, comment=None,
+            channel="link",
+        )  # fmt: skip
+    close_round(ctx, rnd["id"])
+
+
+def verify() -> dict[str, Any]:
+    done = run("audit", "verify", "--json")
+    result = json.loads(done.stdout)
+    assert done.code == (0 if result["ok"] else 1)
+    return result
+
+
+def seq_of(engine: Engine, action: str, nth: int = 0) -> int:
+    with engine.connect() as conn:
+        query = select(t.audit_log.c.seq).where(t.audit_log.c.action == action)
+        return list(conn.scalars(query.order_by(t.audit_log.c.seq)))[nth]
+
+
+def swap(conn: Any, first: int, second: int) -> None:
+    """Exchange the places of two entries (their content moves, their seq stays)."""
+    rows = {r.seq: dict(r._mapping) for r in conn.execute(select(t.audit_log))}
+    conn.execute(t.audit_log.delete().where(t.audit_log.c.seq.in_([first, second])))
+    one, two = rows[first], rows[second]
+    one["seq"], two["seq"] = second, first
+    conn.execute(t.audit_log.insert(), [two, one])
+
+
+TAMPERING = {
+    "a decline rewritten as an endorsement": lambda conn, s: conn.execute(
+        update(t.audit_log)
+        .where(t.audit_log.c.seq == s["decline"])
+        .values(payload=text("replace(payload, 'decline', 'endorse')"))
+    ),
+    "a decision deleted": lambda conn, s: conn.execute(
+        t.audit_log.delete().where(t.audit_log.c.seq == s["decline"])
+    ),
+    "two decisions reordered": lambda conn, s: swap(conn, s["endorse"], s["decline"]),
+    "the close deleted (the last entry)": lambda conn, s: conn.execute(
+        t.audit_log.delete().where(t.audit_log.c.seq == s["close"])
+    ),
+}
+FIRST_BAD = {
+    "a decline rewritten as an endorsement": "decline",
+    "a decision deleted": "after-decline",
+    "two decisions reordered": "endorse",
+    "the close deleted (the last entry)": "close",
+}
+
+
+@pytest.mark.parametrize("tampering", TAMPERING)
+def test_tampering_with_a_real_rounds_record_is_caught_by_audit_verify(
+    ctx: Context, tampering: str
+) -> None:
+    a_real_round(ctx)
+    clean = verify()
+    assert clean["ok"] and clean["entries"] == 8  # import, draft, start, 4 decisions, close
+    engine = ctx.db.engine
+    seqs = {
+        "endorse": seq_of(engine, "decision.endorse", 1),
+        "decline": seq_of(engine, "decision.decline"),
+        "close": seq_of(engine, "close"),
+    }
+    seqs["after-decline"] = seqs["decline"] + 1
+    with engine.begin() as conn:
+        TAMPERING[tampering](conn, seqs)
+    result = verify()
+    assert result["ok"] is False
+    assert result["first_bad"]["seq"] == seqs[FIRST_BAD[tampering]], result
+    figure("tampering", case=tampering, first_bad=result["first_bad"])
+
+
+# --- accord init on an older schema -----------------------------------------------------------
+
+
+def _to_revision_0001(url: str) -> Database:
+    """The database of an accord installed before the outbox (schema 0001), in use."""
+    db = Database(url)
+    with db.engine.begin() as conn:
+        t.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(db.engine, "0001")
+    assert current_revision(db.engine) == "0001"
+    return db
+
+
+def _fill_as_0001(ctx: Context) -> None:
+    """Members, a statement, a round with answers and their record, as accord 0001 wrote them
+    (no outbox yet: the round's rows are written without the services that mail)."""
+    seed_kinds(ctx.db)
+    import_members(ctx, FIXTURES / "members.csv")
+    statement = draft_statement(ctx, title="Migrants Day", kind="awareness-day", body="We...\n")
+    with ctx.uow() as uow:
+        group = uow.groups.named("Advisory Group")
+        rnd = Round(
+            statement_id=statement["id"], group_id=group.id, mode="endorse", rule="majority",
+            deadline=DEADLINE, text_sha256=statement["sha256"], version_number=1,
+        )  # fmt: skip
+        uow.statements.get(statement["id"]).state = "circulated"
+        uow.rounds.add(rnd)
+        uow.flush()
+        members = uow.members.list("Advisory Group")
+        uow.session.execute(
+            t.recipients.insert(),
+            [{"round_id": rnd.id, "member_id": m.id, "reply_key": f"{m.id:032x}",
+              "reminders_sent": 0} for m in members],
+        )  # fmt: skip
+        uow.audit.append(actor="secretariat", channel="cli", entity_type="round",
+                         entity_id=rnd.id, action="start", at=FIXED_NOW)  # fmt: skip
+        for n, member in enumerate(members[:3]):
+            at = FIXED_NOW + timedelta(hours=n)
+            values = {"decision": "endorse", "decision_sha256": statement["sha256"],
+                      "decided_at": at}  # fmt: skip
+            uow.session.execute(
+                update(t.recipients)
+                .where(t.recipients.c.round_id == rnd.id, t.recipients.c.member_id == member.id)
+                .values(**values)
+            )
+            uow.session.execute(
+                t.decisions.insert().values(
+                    round_id=rnd.id, member_id=member.id, decision="endorse", channel="link",
+                    text_sha256=statement["sha256"], recorded_at=at,
+                )
+            )  # fmt: skip
+            uow.audit.append(
+                actor=member.email,
+                channel="link",
+                entity_type="round",
+                entity_id=rnd.id,
+                action="decision.endorse",
+                at=at,
+                payload={"member": member.email},
+                text_sha256=statement["sha256"],
+            )
+        uow.commit()
+
+
+def _dump(engine: Engine, names: list[str]) -> dict[str, list[dict[str, Any]]]:
+    with engine.connect() as conn:
+        return {
+            name: [
+                dict(r._mapping)
+                for r in conn.execute(
+                    select(t.metadata.tables[name]).order_by(
+                        *t.metadata.tables[name].primary_key.columns
+                    )
+                )
+            ]
+            for name in names
+        }
+
+
+def test_accord_init_migrates_an_older_schema_in_place_without_loss(
+    db_url: str, accord_env: dict[str, str]
+) -> None:
+    from accord.config import load_settings
+
+    db = _to_revision_0001(db_url)
+    ctx = Context(load_settings(), _db=db)
+    try:
+        _fill_as_0001(ctx)
+        old_tables = [n for n in t.metadata.tables if n not in ("outbox", "inbound_messages")]
+        before = _dump(db.engine, old_tables)
+        refused = run("rounds", "status", "1")  # the older schema is refused, not misread
+        assert refused.code == 1 and "accord init" in refused.stderr
+        done = run("init")
+        assert done.code == 0, done.stderr
+        assert f"from 0001 to {SCHEMA_HEAD}" in done.stdout
+        assert current_revision(db.engine) == SCHEMA_HEAD
+        assert _dump(db.engine, old_tables) == before
+        assert _dump(db.engine, ["outbox", "inbound_messages"]) == {
+            "outbox": [], "inbound_messages": []
+        }  # fmt: skip
+        assert verify() == {"entries": 6, "ok": True, "first_bad": None}
+        status = json.loads(run("rounds", "status", "1", "--json").stdout)
+        assert status["tally"] == {"endorse": 3, "decline": 0, "abstain": 0, "pending": 4}
+        again = run("init")
+        assert "up to date" in again.stdout
+        figure(
+            "init-migrates",
+            database=db.engine.dialect.name,
+            rows_kept=sum(len(rows) for rows in before.values()),
+            message=done.stdout.strip().replace(db_url, "<url>"),
+        )
+    finally:
+        db.dispose()
