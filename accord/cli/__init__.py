@@ -22,6 +22,7 @@ from accord.cli import (
     statements,
 )
 from accord.cli.common import close_contexts, fail
+from accord.cli.up import up as up_command
 from accord.cli.web import web as web_command
 
 app = typer.Typer(
@@ -43,6 +44,7 @@ app.add_typer(replies.app, name="replies")
 app.add_typer(audit.app, name="audit")
 app.add_typer(data.app, name="data")
 app.command(name="web")(web_command)
+app.command(name="up")(up_command)
 
 
 @app.command()

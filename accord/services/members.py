@@ -12,11 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import insert
 
 from accord.services.context import Context
 from accord.services.languages import ISO_639_1
 from statemachines.errors import InvalidInput
-from statemachines.records import Member
+from statemachines.records import Group, Member
+from storage import tables as t
 
 COLUMNS = ("name", "email", "organisation", "groups", "language", "timezone")
 REQUIRED = ("name", "email")
@@ -167,8 +169,10 @@ def import_members(ctx: Context, path: Path) -> ImportResult:
 def _apply_rows(uow: Any, rows: Iterable[MemberRow]) -> ImportResult:
     rows = list(rows)
     existing = uow.members.by_emails([r.email for r in rows])
-    groups = {name: uow.groups.get_or_create(name) for r in rows for name in r.groups}
+    names = dict.fromkeys(name for r in rows for name in r.groups)  # each group once, in order
+    groups = {name: uow.groups.get_or_create(name) for name in names}
     result = ImportResult()
+    new: list[MemberRow] = []
     for row in rows:
         fields = {
             "name": row.name,
@@ -179,19 +183,46 @@ def _apply_rows(uow: Any, rows: Iterable[MemberRow]) -> ImportResult:
         wanted_groups = [groups[g] for g in row.groups]
         member = existing.get(row.email)
         if member is None:
-            member = Member(email=row.email, undeliverable=False, **fields)
-            member.groups = wanted_groups
-            uow.members.add(member)
+            new.append(row)
             result.created.append(row.email)
             continue
         changed = any(getattr(member, k) != v for k, v in fields.items()) or sorted(
             g.name for g in member.groups
         ) != sorted(row.groups)
-        for key, val in fields.items():
-            setattr(member, key, val)
-        member.groups = wanted_groups
+        if changed:  # an unchanged member is left alone: setting equal values writes nothing
+            for key, val in fields.items():
+                setattr(member, key, val)
+            member.groups = wanted_groups
         (result.updated if changed else result.unchanged).append(row.email)
+    if new:
+        _insert_members(uow, new, groups)
     return result
+
+
+def _insert_members(uow: Any, rows: list[MemberRow], groups: dict[str, Group]) -> None:
+    """New members and their memberships in two statements (Core, not one object each: 10,000
+    members are written in a fraction of the time), in the file's order."""
+    uow.flush()  # new groups get their ids
+    statement = insert(t.members).returning(t.members.c.id, sort_by_parameter_order=True)
+    values = [
+        {
+            "email": row.email,
+            "name": row.name,
+            "organisation": row.organisation,
+            "language": row.language,
+            "timezone": row.timezone,
+            "undeliverable": False,
+        }
+        for row in rows
+    ]
+    ids = list(uow.session.execute(statement, values).scalars())
+    links = [
+        {"member_id": member_id, "group_id": groups[name].id}
+        for member_id, row in zip(ids, rows, strict=True)
+        for name in row.groups
+    ]
+    if links:
+        uow.session.execute(t.memberships.insert(), links)
 
 
 def member_dict(member: Member) -> dict[str, Any]:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from accord.services.context import Context
-from storage.migrate import SCHEMA_HEAD, upgrade
+from accord.services.ready import check_ready
+from accord.services.ready import safe_url as _safe_url
+from storage.migrate import upgrade
 from storage.tables import kinds
 from storage.uow import Database
 
@@ -47,30 +49,6 @@ def seed_kinds(db: Database) -> None:
         uow.commit()
 
 
-def _safe_url(url: object) -> str:
-    """The database URL without its password, for messages."""
-    return (
-        url.render_as_string(hide_password=True) if hasattr(url, "render_as_string") else str(url)
-    )
-
-
 def ensure_ready(ctx: Context) -> None:
     """Refuse to work on a database that `accord init` has not created or migrated."""
-    from statemachines.errors import AccordError
-    from storage.db import sqlite_file
-    from storage.migrate import current_revision
-
-    path = sqlite_file(ctx.settings.db_url)
-    if path is not None and not path.exists():
-        raise AccordError(f"no accord database at {path}: run `accord init` first")
-    current = current_revision(ctx.db.engine)
-    if current == SCHEMA_HEAD:
-        return
-    if current is None:
-        raise AccordError(
-            f"no accord database at {_safe_url(ctx.db.engine.url)}: run `accord init` first"
-        )
-    raise AccordError(
-        f"the database schema is {current}, this accord needs {SCHEMA_HEAD}: "
-        "run `accord init` to migrate it"
-    )
+    check_ready(ctx.settings.db_url, lambda: ctx.db.engine)

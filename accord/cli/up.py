@@ -1,0 +1,402 @@
+"""`accord up [--demo]`: the whole product on one machine, until Ctrl-C.
+
+- `prefect server start` on 127.0.0.1:4200 (its SQLite database under ACCORD_HOME/prefect),
+  unless PREFECT_API_URL names a server already running elsewhere;
+- `python -m flows.serve`: every deployment, served in one process, with PREFECT_API_URL set;
+- in this process, the reply app (uvicorn, in a thread) and, when ACCORD_SMTP_HOST is unset, the
+  dev mailbox (aiosmtpd, storing under ACCORD_HOME/mailbox; the reply app shows it at
+  /dev/mailbox).
+
+Each child runs in its own process group, so the terminal's Ctrl-C reaches only this process,
+which then stops them in order: the serving process first (it pauses its schedules through the
+server), then the server, each given a few seconds before its whole group is killed. Children
+also get SIGTERM if this process dies (Linux), so none is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import typer
+
+from accord.cli.common import fail
+
+if TYPE_CHECKING:
+    from accord.config import Settings
+    from accord.services.context import Context
+
+HOST = "127.0.0.1"
+START_TIMEOUT_S = 90.0
+STOP_GRACE_S = 3.0
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def up(
+    demo: bool = typer.Option(
+        False, "--demo", help="Load the sample report, demo members and a statement; start a round."
+    ),
+    prefect_port: int = typer.Option(
+        4200, "--prefect-port", envvar="ACCORD_PREFECT_PORT", help="Port of the Prefect server."
+    ),
+    web_port: int | None = typer.Option(
+        None,
+        "--web-port",
+        envvar="ACCORD_WEB_PORT",
+        help="Port of the reply app (default: the port of ACCORD_PUBLIC_URL, else 8000).",
+    ),
+    report: Path | None = typer.Option(
+        None, "--report", help="With --demo: the meeting report to load (default: the sample)."
+    ),
+) -> None:
+    """Prefect server, served deployments, reply app and dev mailbox, until Ctrl-C."""
+    from accord.cli.common import context
+    from accord.services.setup import init_database
+
+    began = time.monotonic()
+    ctx = context(require_ready=False)
+    init_database(ctx)
+    plan = Plan.from_settings(ctx.settings, prefect_port, web_port)
+    os.environ.update(_prefect_env(plan))  # before anything imports Prefect (it reads them once)
+    stack = Stack(plan)
+    stack.check_ports()
+    stopping = threading.Event()
+    _on_signals(stopping)
+    try:
+        stack.start()
+        start_demo_round = _demo_data(ctx, report) if demo else None  # while the server starts
+        stack.wait_for_api()
+        if start_demo_round:
+            start_demo_round()
+        stack.wait_until_served()
+        _print_urls(plan, time.monotonic() - began)
+        stack.watch(stopping)
+    finally:
+        started = time.monotonic()
+        stack.stop()
+        sys.stderr.write(f"stopped in {time.monotonic() - started:.1f} s\n")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where everything listens and keeps its files."""
+
+    settings: Settings
+    prefect_api: str  # http://HOST:PORT/api
+    own_server: bool  # False when PREFECT_API_URL names a server we do not run
+    web_port: int
+    smtp_port: int | None  # None: a real SMTP server is configured
+    logs: Path
+
+    @classmethod
+    def from_settings(cls, settings: Settings, prefect_port: int, web_port: int | None) -> Plan:
+        external = os.environ.get("PREFECT_API_URL", "").strip().rstrip("/")
+        own = f"http://{HOST}:{prefect_port}/api"
+        return cls(
+            settings=settings,
+            prefect_api=external or own,
+            own_server=not external or external == own,
+            web_port=web_port or _public_port(settings.public_url),
+            smtp_port=settings.smtp_address[1] if settings.uses_dev_mailbox else None,
+            logs=settings.home / "logs",
+        )
+
+    @property
+    def prefect_port(self) -> int:
+        return urlparse(self.prefect_api).port or 4200
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.settings.home / "prefect"
+
+    def ports(self) -> list[int]:
+        ports = [self.web_port] + ([self.prefect_port] if self.own_server else [])
+        return ports + ([self.smtp_port] if self.smtp_port else [])
+
+
+def _public_port(public_url: str) -> int:
+    """The port of ACCORD_PUBLIC_URL when it is this machine, so links in mail reach the app."""
+    parsed = urlparse(public_url)
+    if parsed.hostname in LOCAL_HOSTS and parsed.port:
+        return parsed.port
+    return 8000
+
+
+@dataclass
+class Child:
+    """A subprocess in its own process group."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    stop_signal: signal.Signals
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, grace: float = STOP_GRACE_S) -> None:
+        """Signal the group, wait, then kill the group and any descendant that left it."""
+        pid = self.process.pid
+        family = _descendants(pid)
+        _signal_group(pid, self.stop_signal)
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            _signal_group(pid, signal.SIGKILL)
+            self.process.wait(2)
+        for leftover in family:
+            _kill(leftover)
+
+
+@dataclass
+class Stack:
+    plan: Plan
+    children: list[Child] = field(default_factory=list)
+    mailbox: Any = None
+    web: Any = None
+    web_thread: threading.Thread | None = None
+
+    def check_ports(self) -> None:
+        busy = [port for port in self.plan.ports() if not _port_free(port)]
+        if busy:
+            fail(f"port(s) {', '.join(map(str, busy))} already in use (see `accord up --help`)")
+
+    def start(self) -> None:
+        self.plan.logs.mkdir(parents=True, exist_ok=True)
+        """The server and the serving process (which waits for the server), the dev mailbox
+        and the reply app; `wait_for_api` then waits for the server."""
+        if self.plan.own_server:
+            server = ["prefect", "server", "start", "--host", HOST]
+            port = ["--port", str(self.plan.prefect_port)]
+            self._spawn("prefect server", [sys.executable, "-m", *server, *port], signal.SIGTERM)
+        self._spawn("serve", [sys.executable, "-m", "flows.serve"], signal.SIGINT)
+        if self.plan.smtp_port:
+            self._start_mailbox()
+        self._start_web()
+
+    def wait_until_served(self) -> None:
+        """Until the serving process has registered the deployments (the last one in order)."""
+        from flows.deployments import DEPLOYMENT, SPECS
+
+        last = f"{self.plan.prefect_api}/deployments/name/{SPECS[-1].flow_name}/{DEPLOYMENT}"
+        serve = self.children[-1]
+        _wait(lambda: _answers(last), "the served deployments", serve.alive)
+
+    def watch(self, stopping: threading.Event) -> None:
+        """Until a signal, or until a part stops by itself (then say which, and stop)."""
+        while not stopping.wait(0.5):
+            dead = [c.name for c in self.children if not c.alive()]
+            if dead or (self.web_thread and not self.web_thread.is_alive()):
+                sys.stderr.write(
+                    f"error: {', '.join(dead) or 'the reply app'} stopped; see {self.plan.logs}\n"
+                )
+                return
+
+    def stop(self) -> None:
+        if self.web is not None:
+            self.web.should_exit = True
+        for child in reversed(self.children):  # serve first (started last), then the server
+            child.stop()
+        if self.web_thread is not None:
+            self.web_thread.join(STOP_GRACE_S)
+        if self.mailbox is not None:
+            self.mailbox.stop()
+
+    def _spawn(self, name: str, command: list[str], stop_signal: signal.Signals) -> None:
+        log = (self.plan.logs / f"{name.replace(' ', '-')}.log").open("ab")
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        log.close()
+        self.children.append(Child(name, process, stop_signal))
+
+    def _start_mailbox(self) -> None:
+        from accord.mail.devmailbox import mailbox_folder, start_dev_mailbox
+
+        folder = mailbox_folder(self.plan.settings)
+        self.mailbox = start_dev_mailbox(folder, HOST, self.plan.smtp_port or 1025)
+
+    def _start_web(self) -> None:
+        """The reply app by import string, as `accord web` serves it (accord.cli and accord.web
+        are independent layers); its factory reads the same settings from the environment and
+        adds the /dev/mailbox pages when the dev mailbox is in use."""
+        import uvicorn
+
+        config = uvicorn.Config(
+            "accord.web.app:create_app",
+            factory=True,
+            host=HOST,
+            port=self.plan.web_port,
+            server_header=False,
+        )
+        self.web = uvicorn.Server(config)
+        self.web_thread = threading.Thread(target=self.web.run, name="reply-app", daemon=True)
+        self.web_thread.start()
+        _wait(lambda: self.web.started, "the reply app", self.web_thread.is_alive)
+
+    def wait_for_api(self) -> None:
+        server = self.children[0] if self.plan.own_server else None
+        _wait(
+            lambda: _answers(f"{self.plan.prefect_api}/health"),
+            f"the Prefect API at {self.plan.prefect_api}",
+            server.alive if server else lambda: True,
+        )
+
+
+def _prefect_env(plan: Plan) -> dict[str, str]:
+    """For the server, the serving process and the flow runs this process starts."""
+    env = {"PREFECT_API_URL": plan.prefect_api, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    if plan.own_server:
+        env["PREFECT_HOME"] = str(plan.prefect_home)
+        env["PREFECT_RUNNER_POLL_FREQUENCY"] = os.environ.get("PREFECT_RUNNER_POLL_FREQUENCY", "5")
+    return env
+
+
+def _demo_data(ctx: Context, report: Path | None) -> Callable[[], None]:
+    """Load the demo data now; return the step that starts the round once the server answers
+    (a flow run, so it shows in the UI)."""
+    from accord.services.demo import SAMPLE_REPORT, load_demo
+    from flows.launch import quiet_console
+
+    quiet_console()
+    warm = threading.Thread(target=importlib.import_module, args=("flows.rounds",), daemon=True)
+    warm.start()  # importing Prefect takes seconds: do it while the server starts
+    demo = load_demo(ctx, report or SAMPLE_REPORT)
+    typer.echo(
+        f"demo: {len(demo.members)} members of the {demo.group}, statement {demo.statement_id}"
+    )
+
+    def start_round() -> None:
+        if demo.has_round:
+            typer.echo(f"demo: statement {demo.statement_id} was circulated already")
+            return
+        from flows.launch import run_flow
+
+        result = run_flow(
+            "flows.rounds:circulate_round",
+            {
+                "statement_id": demo.statement_id,
+                "group": demo.group,
+                "rule": demo.rule,
+                "deadline": demo.deadline.isoformat(),
+            },
+        )
+        typer.echo(f"demo: round {result['id']} started, {result['recipients']} invitations sent")
+
+    return start_round
+
+
+def _print_urls(plan: Plan, took: float) -> None:
+    ui = plan.prefect_api.removesuffix("/api")
+    web = f"http://{HOST}:{plan.web_port}"
+    lines = [
+        f"Prefect UI      {ui}",
+        f"Prefect API     {plan.prefect_api}",
+        f"reply app       {web}  (links in mail use {plan.settings.public_url})",
+    ]
+    if plan.smtp_port:
+        lines += [
+            f"dev mailbox     {web}/dev/mailbox",
+            f"SMTP            {HOST}:{plan.smtp_port}",
+        ]
+    lines += [
+        f"logs            {plan.logs}",
+        f"accord is up (started in {took:.0f} s); Ctrl-C stops everything.",
+    ]
+    typer.echo("\n".join(lines))
+
+
+def _on_signals(stopping: threading.Event) -> None:
+    def handler(_signum: int, _frame: object) -> None:
+        """The first signal interrupts whatever is starting; later ones wait for the stop."""
+        if not stopping.is_set():
+            stopping.set()
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _wait(ready: Callable[[], bool], what: str, alive: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not ready():
+        if not alive():
+            fail(f"{what} did not start; see the logs")
+        if time.monotonic() > deadline:
+            fail(f"{what} did not answer within {START_TIMEOUT_S:.0f} s")
+        time.sleep(0.2)
+
+
+def _answers(url: str) -> bool:
+    """GET `url` answers 200 (404, refused, timed out: not yet)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM if `accord up` itself dies (even by SIGKILL)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (Linux /proc; elsewhere none, the group kill has to do)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found, frontier = [], [pid]
+    while frontier:
+        current = frontier.pop()
+        children = [child for child, parent in parents.items() if parent == current]
+        found += children
+        frontier += children
+    return found
+
+
+def _signal_group(pid: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signum)
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)

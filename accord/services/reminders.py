@@ -1,0 +1,140 @@
+"""Action reminders: each responsible body's contacts are reminded 14 and 3 days before an action's
+due date and once it is overdue; the secretariat gets a weekly digest.
+
+Reminders are written to the outbox with a dedupe key per (action, body, contact, stage, due
+date), so running this again (the sweep every 5 minutes, the daily deployment) adds nothing, and a
+new due date re-arms them. Nothing goes out before 08:00 secretariat time: whoever runs this first
+on a given day, reminders arrive in the morning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from accord.services.context import Context
+from accord.services.outbox import Mail, enqueue
+from statemachines.actions import TERMINAL, Action
+
+SEND_HOUR = 8
+STAGES = {"14-days": 14, "3-days": 3}
+DIGEST_LIMIT = 50
+
+
+@dataclass
+class ReminderResult:
+    reminders: int = 0
+    digest: bool = False
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"action_reminders": self.reminders, "action_digests": int(self.digest)}
+
+
+def stage_for(due: date, today: date) -> str | None:
+    """`overdue`, `3-days`, `14-days`, or None when no reminder is due yet."""
+    days = (due - today).days
+    if days < 0:
+        return "overdue"
+    for stage, before in sorted(STAGES.items(), key=lambda item: item[1]):
+        if days <= before:
+            return stage
+    return None
+
+
+def remind_actions(ctx: Context) -> ReminderResult:
+    """Write the action reminders and the week's digest that are due now."""
+    local = ctx.now().astimezone(ctx.settings.tz)
+    result = ReminderResult()
+    if local.hour < SEND_HOUR:
+        return result
+    today = local.date()
+    with ctx.uow() as uow:
+        actions = [a for a in uow.actions.list() if a.state not in TERMINAL]
+        mails = [m for a in actions for m in _reminders(a, today)]
+        result.reminders = enqueue(uow, mails, settings=ctx.settings)
+        result.rows = [dict(m.data or {}) for m in mails]
+        digest = _digest(ctx, actions, today, local)
+        result.digest = bool(digest and enqueue(uow, [digest], settings=ctx.settings))
+        uow.commit()
+    return result
+
+
+def _reminders(action: Action, today: date) -> list[Mail]:
+    due: date | None = getattr(action, "due_on", None)
+    stage = stage_for(due, today) if due else None
+    if stage is None or due is None:
+        return []
+    mails = []
+    for responsibility in getattr(action, "responsibilities", []):
+        body = responsibility.body
+        for email in body.contact_emails or []:
+            data = {
+                **_action_facts(action, today),
+                "body": body.name,
+                "role": responsibility.role,
+                "stage": stage,
+            }
+            mails.append(
+                Mail(
+                    dedupe_key=f"action_reminder:{action.id}:{body.id}:{stage}:{due}:"
+                    f"{_short_hash(email)}",
+                    purpose="action_reminder",
+                    to_addr=email,
+                    data=data,
+                )
+            )
+    return mails
+
+
+def _digest(ctx: Context, actions: list[Action], today: date, local: datetime) -> Mail | None:
+    if not actions:
+        return None
+    year, week, _ = local.isocalendar()
+    facts = [_action_facts(a, today) for a in actions]
+    overdue = [f for f in facts if f["days"] is not None and f["days"] < 0]
+    soon = [f for f in facts if f["days"] is not None and 0 <= f["days"] <= STAGES["14-days"]]
+    return Mail(
+        dedupe_key=f"action_digest:{year}-W{week:02d}",
+        purpose="action_digest",
+        to_addr=ctx.settings.mail_from,
+        data={
+            "week": f"{year}-W{week:02d}",
+            "today": today.isoformat(),
+            "open": len(actions),
+            "states": dict(Counter(a.state for a in actions)),
+            "overdue": overdue[:DIGEST_LIMIT],
+            "overdue_total": len(overdue),
+            "due_soon": soon[:DIGEST_LIMIT],
+            "due_soon_total": len(soon),
+            "unscheduled": sum(1 for f in facts if f["due"] is None),
+        },
+    )
+
+
+def _action_facts(action: Action, today: date) -> dict[str, Any]:
+    due: date | None = getattr(action, "due_on", None)
+    objective = getattr(action, "objective", None)
+    return {
+        "action_id": action.id,
+        "text": action.text,
+        "objective": f"{objective.number}. {objective.title}" if objective else "",
+        "timeframe": action.timeframe_raw,
+        "state": action.state,
+        "due": due.isoformat() if due else None,
+        "days": (due - today).days if due else None,
+        "bodies": [r.body.name for r in getattr(action, "responsibilities", [])],
+    }
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.lower().encode()).hexdigest()[:16]
+
+
+def reminder_context(row: Any) -> dict[str, Any]:
+    """What the action_reminder and action_digest templates read (frozen when written)."""
+    key = "reminder" if row.purpose == "action_reminder" else "digest"
+    return {key: dict(row.data or {})}

@@ -1,0 +1,88 @@
+"""Delivering the outbox from a flow: one task run per batch of rows, not one per message.
+
+A round of 10,000 recipients is 20 task runs of 500. A batch whose messages could not all go
+(server down, 4xx) fails its task run, which Prefect retries with exponential backoff; what is
+still pending after the last retry stays in the outbox for the next sweep, and the flow carries on
+(the database is the source of truth, the task run shows the failure).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from uuid import UUID
+
+from prefect import get_run_logger, task
+from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+from prefect.utilities.annotations import quote
+
+from accord.services.context import Context
+from accord.services.delivery import BATCH, deliver
+from accord.services.operations import pending_mail, unsent_mail
+from flows.support import blocking
+
+RETRIES = 3
+BACKOFF_SECONDS = 10
+
+
+class MailNotSent(Exception):
+    """Some messages of a batch could not be sent now; they are back in the outbox."""
+
+
+@task(
+    name="deliver-batch",
+    task_run_name="deliver-batch-{number}",
+    retries=RETRIES,
+    retry_delay_seconds=exponential_backoff(backoff_factor=BACKOFF_SECONDS),
+    retry_jitter_factor=0.5,
+    cache_policy=NO_CACHE,
+)
+async def deliver_batch(ctx: Context, size: int, number: int) -> dict[str, int]:
+    """Claim up to `size` outbox rows, send them over reused SMTP connections, mark them."""
+    report = await blocking(deliver, ctx, limit=size, batch=size)
+    if report.retry_later:
+        for error in report.errors[:3]:
+            get_run_logger().warning(error)
+        raise MailNotSent(
+            f"{report.retry_later} message(s) to retry, {report.sent} sent, {report.failed} failed"
+        )
+    return report.as_dict()
+
+
+async def deliver_outbox(
+    ctx: Context, *, batch: int = BATCH, progress_key: str | None = None
+) -> dict[str, int]:
+    """Send what is pending now, batch by batch; the number of batches is fixed at the start,
+    so mail written meanwhile waits for the next run instead of keeping this one going."""
+    pending = await blocking(pending_mail, ctx)
+    batches = math.ceil(pending / batch)
+    totals: Counter[str] = Counter(sent=0, failed=0, retry_later=0)
+    if not batches:
+        return dict(totals)
+    progress = await _progress(progress_key, pending)
+    for number in range(1, batches + 1):
+        state = await deliver_batch(quote(ctx), batch, number, return_state=True)
+        if state.is_failed():
+            get_run_logger().warning(
+                "delivery stopped at batch %d of %d; the outbox keeps the rest for the next sweep",
+                number,
+                batches,
+            )
+            totals["retry_later"] = await blocking(unsent_mail, ctx)
+            break
+        result = await state.aresult()
+        totals.update(result)
+        if progress:
+            await aupdate_progress_artifact(progress, 100 * number / batches)
+    get_run_logger().info("mail: %s", ", ".join(f"{k} {v}" for k, v in totals.items()))
+    return dict(totals)
+
+
+async def _progress(key: str | None, pending: int) -> UUID | None:
+    if key is None:
+        return None
+    return await acreate_progress_artifact(
+        0.0, key=key, description=f"Delivery of {pending} message(s)"
+    )

@@ -1,0 +1,164 @@
+"""The fast paths of issue 8 give what the plain paths give, on SQLite and PostgreSQL.
+
+- `accord rounds status` reads with Core alone (accord.services.status): the same document as
+  `accord.services.rounds.round_status`.
+- The reply page is read in one query (accord.services.answers.reply_page): the same page as the
+  long way, which still explains every refusal.
+- A round's mail is rendered once per language and filled in per member (Composer and
+  accord.mail.render.prepare): the same bytes as rendering each mail, hostile names included.
+- The sweep only opens a transaction for the rounds with something due: the same closes and
+  reminders as visiting every round.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from accord.mail.render import prepare, render
+from accord.services import answers, status
+from accord.services.context import Context
+from accord.services.delivery import PERSONAL, Composer
+from accord.services.links import make_token, read_token
+from accord.services.members import import_members
+from accord.services.rounds import (
+    close_round,
+    record_decision,
+    round_status,
+    start_round,
+    sweep_rounds,
+)
+from accord.services.statements import draft_statement
+from storage import tables as t
+from tests.conftest import FIXED_NOW, FIXTURES
+
+DEADLINE = FIXED_NOW + timedelta(days=10)
+TEXT = "On International Migrants Day, the members of the Advisory Group recall...\n"
+
+
+def _round(ctx: Context, title: str = "International Migrants Day 2023") -> dict[str, Any]:
+    import_members(ctx, FIXTURES / "members.csv")
+    statement = draft_statement(ctx, title=title, kind="awareness-day", body=TEXT)["id"]
+    return start_round(
+        ctx, statement_id=statement, group="Advisory Group", rule="majority", deadline=DEADLINE
+    )
+
+
+def _members(ctx: Context, round_id: int) -> list[int]:
+    with ctx.uow(readonly=True) as uow:
+        query = select(t.recipients.c.member_id).where(t.recipients.c.round_id == round_id)
+        return sorted(uow.session.scalars(query))
+
+
+def _answer(ctx: Context, round_id: int, member_id: int, decision: str, comment: str = "") -> None:
+    record_decision(
+        ctx,
+        round_id=round_id,
+        member_id=member_id,
+        decision=decision,
+        comment=comment,
+        channel="link",
+    )
+
+
+def test_status_read_with_core_is_the_round_status(ctx) -> None:
+    rnd = _round(ctx)
+    members = _members(ctx, rnd["id"])
+    _answer(ctx, rnd["id"], members[0], "endorse")
+    _answer(ctx, rnd["id"], members[1], "decline", "political: not for us")
+    assert status.round_status(ctx.settings, rnd["id"]) == round_status(ctx, rnd["id"])
+    close_round(ctx, rnd["id"])
+    assert status.round_status(ctx.settings, rnd["id"]) == round_status(ctx, rnd["id"])
+
+
+def test_the_reply_page_read_in_one_query_is_the_page_read_the_long_way(ctx) -> None:
+    rnd = _round(ctx)
+    members = _members(ctx, rnd["id"])
+    _answer(ctx, rnd["id"], members[2], "abstain", "busy & <away>")
+    secret = ctx.settings.resolve_secret_key()
+    grace = timedelta(hours=ctx.settings.link_grace_hours)
+    for member_id in members:
+        token = make_token(
+            secret,
+            round_id=rnd["id"],
+            member_id=member_id,
+            text_sha256=rnd["text_sha256"],
+            deadline=DEADLINE,
+            grace=grace,
+        )
+        claims = read_token(secret, token, ctx.now())
+        assert answers.reply_page(ctx, token) == answers._reply_page_checked(ctx, claims)
+
+
+def test_a_filled_in_skeleton_is_the_rendered_mail_even_for_hostile_values(ctx) -> None:
+    rnd = _round(ctx, title='Migrants & "Refugees" <Day>')
+    with ctx.uow(readonly=True) as uow:
+        rows = list(uow.session.execute(select(t.outbox).order_by(t.outbox.c.id)))
+        composer = Composer(ctx, uow)
+        members = composer._members({r.member_id for r in rows})
+        keys = composer._reply_keys(rows)
+        for purpose in ("invitation", "consultation", "reminder"):
+            row = rows[0]
+            member = members[row.member_id]
+            context = composer.context(row, member, keys[(rnd["id"], row.member_id)])
+            skeleton = prepare(purpose, member.language, context, PERSONAL)
+            assert skeleton is not None
+            for name in ("Zoë O'Brien & <Partners>", 'A "quoted" name', "Ünïcödé\xa0Name"):
+                hostile = {**context, "member": {**context["member"], "name": name}}
+                assert skeleton.fill_from(hostile) == render(purpose, member.language, hostile)
+            # A value the HTML parser would rewrite is never filled in: render it in full.
+            broken = {**context, "member": {**context["member"], "name": "two\r\nlines"}}
+            assert skeleton.fill_from(broken) is None
+            # Nor is a value that is false where the proof's was true (a template may test it).
+            assert skeleton.fill_from({**context, "reply_address": ""}) is None
+
+
+def test_a_composed_round_is_byte_for_byte_the_rendered_round(ctx) -> None:
+    _round(ctx)
+    with ctx.uow(readonly=True) as uow:
+        rows = list(uow.session.execute(select(t.outbox).order_by(t.outbox.c.id)))
+        fast = Composer(ctx, uow)
+        slow = Composer(ctx, uow)
+        slow._render = lambda row, member, context: render(  # type: ignore[method-assign]
+            row.purpose, member.language if member else "en", context
+        )
+        # The Date header is the time of composing: compare the rest.
+        strip = lambda data: b"\r\n".join(  # noqa: E731
+            line for line in data.split(b"\r\n") if not line.startswith(b"Date: ")
+        )
+        assert len(rows) > 4
+        assert [strip(m.data) for m in fast.compose_all(rows)] == [
+            strip(m.data) for m in slow.compose_all(rows)
+        ]
+        assert fast._skeletons, "the fast path was not taken"
+
+
+def test_the_sweep_moves_the_same_rounds_as_visiting_each(ctx) -> None:
+    first = _round(ctx)
+    second_statement = draft_statement(
+        ctx, title="Another statement", kind="awareness-day", body=TEXT + "More.\n"
+    )["id"]
+    start_round(
+        ctx,
+        statement_id=second_statement,
+        group="Advisory Group",
+        rule="majority",
+        deadline=DEADLINE + timedelta(days=20),
+    )
+    # Two days before the first deadline: its first reminder is due, the second round is quiet.
+    soon = Context(
+        ctx.settings.model_copy(update={"now": DEADLINE - timedelta(days=2)}), _db=ctx.db
+    )
+    result = sweep_rounds(soon)
+    assert result["open_rounds"] == 2
+    assert result["closed"] == 0
+    assert result["reminders"] == len(_members(ctx, first["id"]))
+    assert sweep_rounds(soon)["reminders"] == 0  # at most once each
+    # After the first deadline: the first round closes, the second stays open.
+    later = Context(
+        ctx.settings.model_copy(update={"now": DEADLINE + timedelta(hours=1)}), _db=ctx.db
+    )
+    assert sweep_rounds(later) == {"open_rounds": 2, "closed": 1, "reminders": 0}
+    assert round_status(ctx, first["id"])["state"] == "closed"
