@@ -234,6 +234,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_link_routes(app, ctx, pages)
     _add_health(app, ctx)
     app.mount("/site", StaticFiles(directory=site, check_dir=False), name="site")
+    if settings.env == "development" and settings.uses_dev_mailbox:
+        from accord.mail.devmailbox import mailbox_folder
+        from accord.web.mailbox import mailbox_router
+
+        app.include_router(mailbox_router(mailbox_folder(settings)))
     return app
 
 
