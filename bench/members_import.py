@@ -57,7 +57,8 @@ def main() -> None:
         )
         print(
             f"{args.members} members, {label:<9} median {median(values):6.2f} s  "
-            f"min {min(values):6.2f}  max {max(values):6.2f}  CPU median {median(cpu[label]):5.2f} s"
+            f"min {min(values):6.2f}  max {max(values):6.2f}  "
+            f"CPU median {median(cpu[label]):5.2f} s"
             f" ({args.repeat} runs, {args.db}){goal}"
         )
     print(f"peak memory (new) {median(peaks):.0f} MB; {load()}")

@@ -55,7 +55,10 @@ async def deliver_outbox(
     ctx: Context, *, batch: int = BATCH, progress_key: str | None = None
 ) -> dict[str, int]:
     """Send what is pending now, batch by batch; the number of batches is fixed at the start,
-    so mail written meanwhile waits for the next run instead of keeping this one going."""
+    so mail written meanwhile waits for the next run instead of keeping this one going.
+
+    `retry_later` is what is still waiting in the outbox afterwards (pending, or claimed by a
+    batch that failed and not yet released)."""
     pending = await blocking(pending_mail, ctx)
     batches = math.ceil(pending / batch)
     totals: Counter[str] = Counter(sent=0, failed=0, retry_later=0)
@@ -70,12 +73,11 @@ async def deliver_outbox(
                 number,
                 batches,
             )
-            totals["retry_later"] = await blocking(unsent_mail, ctx)
             break
-        result = await state.aresult()
-        totals.update(result)
+        totals.update(await state.aresult())
         if progress:
             await aupdate_progress_artifact(progress, 100 * number / batches)
+    totals["retry_later"] = await blocking(unsent_mail, ctx)
     get_run_logger().info("mail: %s", ", ".join(f"{k} {v}" for k, v in totals.items()))
     return dict(totals)
 
