@@ -39,6 +39,10 @@ PURPOSES = (
     "explain",
 )
 
+# Mail about follow-up actions, to bodies' contacts and the secretariat (English templates only;
+# contacts are not members and have no language).
+ACTION_PURPOSES = ("action_reminder", "action_digest")
+
 # Control characters (CR and LF among them) and Unicode line/paragraph separators.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -57,7 +61,7 @@ def render(purpose: str, language: str, context: Mapping[str, Any]) -> Rendered:
     Every key a template uses must be in `context` (StrictUndefined): a missing value is a bug to
     see, not a blank to send.
     """
-    if purpose not in PURPOSES:
+    if purpose not in PURPOSES and purpose not in ACTION_PURPOSES:
         raise ValueError(f"no mail templates for purpose '{purpose}'")
     env = _environment()
     lang = language_for(language)

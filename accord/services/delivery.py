@@ -33,6 +33,7 @@ from storage.uow import UnitOfWork
 BATCH = 500
 MARK_EVERY = 50
 MARK_SECONDS = 1.0
+AUTOMATIC = ("reminder", "action_reminder", "action_digest")
 ASKING = ("invitation", "consultation", "reminder", "revision", "explain")
 # Mail a round sends to every recipient: rendered once per round and language (a skeleton, see
 # accord.mail.render.prepare), then each member's own values are written in. Making a skeleton
@@ -267,7 +268,7 @@ class Composer:
             date=datetime.now(UTC),
             in_reply_to=row.thread_id,
             references=(row.thread_id,) if row.thread_id else (),
-            auto_submitted="auto-generated" if row.purpose == "reminder" else None,
+            auto_submitted="auto-generated" if row.purpose in AUTOMATIC else None,
         )
 
     def _render(self, row: Any, member: Any, context: dict[str, Any]) -> Any:
@@ -440,6 +441,13 @@ class Composer:
 
     def _for_explain(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
         return {"reason": (row.data or {}).get("reason", "")}
+
+    def _for_action_reminder(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+        from accord.services.reminders import reminder_context
+
+        return reminder_context(row)
+
+    _for_action_digest = _for_action_reminder
 
     def _for_withdrawal(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
         return {"reason": (row.data or {}).get("reason", "")}

@@ -58,10 +58,6 @@ def render(purpose: str, data: dict) -> object:
     return render_mail(purpose, "en", reminder_context(row))
 
 
-@pytest.mark.skip(
-    reason="action mail is not wired into accord.mail.render yet (PURPOSES, fr "
-    "templates); see the session note"
-)
 def test_a_reminder_says_what_is_due_when_and_for_whom() -> None:
     mail = render("action_reminder", REMINDER)
     assert mail.subject.startswith("Action due in 14 days for Bradford: Draft the coordinators")
@@ -73,20 +69,12 @@ def test_a_reminder_says_what_is_due_when_and_for_whom() -> None:
     assert "&lt;description&gt; &amp; share" in mail.html and "<description>" not in mail.html
 
 
-@pytest.mark.skip(
-    reason="action mail is not wired into accord.mail.render yet (PURPOSES, fr "
-    "templates); see the session note"
-)
 def test_an_overdue_reminder_says_so() -> None:
     mail = render("action_reminder", {**REMINDER, "stage": "overdue", "days": -2})
     assert mail.subject.startswith("Overdue action for Bradford:")
     assert "was due on 2023-10-15 and is not finished yet" in mail.text
 
 
-@pytest.mark.skip(
-    reason="action mail is not wired into accord.mail.render yet (PURPOSES, fr "
-    "templates); see the session note"
-)
 def test_the_digest_counts_and_lists() -> None:
     mail = render("action_digest", DIGEST)
     assert mail.subject == "Follow-up actions, week 2023-W39: 4 overdue, 1 due within 14 days"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select, update
 
 from accord.services.context import Context
@@ -50,10 +49,6 @@ def test_import_report_flow_reports_the_actions(ctx, flow_env, events) -> None:
     assert "accord.meeting.imported" in [e.event for e in accord_events(events)]
 
 
-@pytest.mark.skip(
-    reason="action mail is not wired into accord.mail.render yet (PURPOSES, fr "
-    "templates); see the session note"
-)
 def test_action_reminders_go_to_the_bodies_and_the_digest_to_the_secretariat(
     ctx, flow_env, smtp_sink
 ) -> None:
