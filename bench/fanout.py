@@ -168,7 +168,11 @@ def main() -> None:
     first = sizes[0]
     for size in sizes[1:]:
         growth = results[size]["accord"] / results[first]["accord"]
-        print(f"time x{growth:.1f} for x{size / first:.0f} recipients ({first} -> {size})")
+        cpu_growth = results[size]["accord_cpu"] / results[first]["accord_cpu"]
+        print(
+            f"time x{growth:.1f} (CPU time x{cpu_growth:.1f}) for x{size / first:.0f} recipients "
+            f"({first} -> {size})"
+        )
     if 10_000 in results:
         m = results[10_000]
         print(

@@ -93,6 +93,11 @@ def _present_keys(uow: UnitOfWork, keys: list[str], chunk: int = 500) -> set[str
     return present
 
 
+def is_queued(uow: UnitOfWork, dedupe_key: str) -> bool:
+    """Whether a mail with this key was ever enqueued (whatever became of it)."""
+    return bool(_present_keys(uow, [dedupe_key]))
+
+
 def asking_message_ids(uow: UnitOfWork, round_id: int) -> dict[int, str]:
     """Each member's latest request of a round (invitation, consultation or revision), to thread
     reminders under the mail the member actually has."""

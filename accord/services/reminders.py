@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from accord.services.context import Context
-from accord.services.outbox import Mail, enqueue
+from accord.services.outbox import Mail, enqueue, is_queued
 from statemachines.actions import TERMINAL, Action
 
 SEND_HOUR = 8
@@ -53,14 +53,25 @@ def remind_actions(ctx: Context) -> ReminderResult:
         return result
     today = local.date()
     with ctx.uow() as uow:
-        actions = [a for a in uow.actions.list() if a.state not in TERMINAL]
-        mails = [m for a in actions for m in _reminders(a, today)]
+        # Only an open action due within 14 days (or overdue) can have a reminder due: read
+        # those, not every action (the sweep runs this every 5 minutes).
+        horizon = today + timedelta(days=max(STAGES.values()) + 1)
+        due = uow.actions.list(overdue_on=horizon)
+        mails = [m for a in due for m in _reminders(a, today)]
         result.reminders = enqueue(uow, mails, settings=ctx.settings)
         result.rows = [dict(m.data or {}) for m in mails]
-        digest = _digest(ctx, actions, today, local)
-        result.digest = bool(digest and enqueue(uow, [digest], settings=ctx.settings))
+        # The digest is weekly: every open action is read only while this week's is not written.
+        if not is_queued(uow, _digest_key(local)):
+            actions = [a for a in uow.actions.list() if a.state not in TERMINAL]
+            digest = _digest(ctx, actions, today, local)
+            result.digest = bool(digest and enqueue(uow, [digest], settings=ctx.settings))
         uow.commit()
     return result
+
+
+def _digest_key(local: datetime) -> str:
+    year, week, _ = local.isocalendar()
+    return f"action_digest:{year}-W{week:02d}"
 
 
 def _reminders(action: Action, today: date) -> list[Mail]:
@@ -98,7 +109,7 @@ def _digest(ctx: Context, actions: list[Action], today: date, local: datetime) -
     overdue = [f for f in facts if f["days"] is not None and f["days"] < 0]
     soon = [f for f in facts if f["days"] is not None and 0 <= f["days"] <= STAGES["14-days"]]
     return Mail(
-        dedupe_key=f"action_digest:{year}-W{week:02d}",
+        dedupe_key=_digest_key(local),
         purpose="action_digest",
         to_addr=ctx.settings.mail_from,
         data={
