@@ -60,7 +60,7 @@ def sample_message(path: Path) -> int:
         )
         with ctx.uow(readonly=True) as uow:
             rows = list(uow.session.execute(select(t.outbox)))
-            data = Composer(ctx, uow).compose_all(rows)[0].data
+            data = Composer(ctx, uow).compose_all(rows)[0][0].data
         ctx.db.dispose()
     data = data.replace(b"member000000@example.org", MARKER.encode())
     path.write_bytes(data)

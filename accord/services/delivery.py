@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from accord.services.context import Context
 from accord.services.links import link_url, make_token
@@ -122,11 +123,11 @@ def _send_and_mark(ctx: Context, rows: Sequence[Any], report: DeliveryReport) ->
     from accord.mail.smtp import SmtpTarget, send_all
 
     with ctx.uow(readonly=True) as uow:
-        messages = Composer(ctx, uow).compose_all(rows)
-    progress = _Progress(ctx, [row.id for row in rows])
+        messages, unwritable = Composer(ctx, uow).compose_all(rows)
+    progress = _Progress(ctx, [m.key for m in messages])
     target = SmtpTarget.from_settings(ctx.settings)
-    deliveries = asyncio.run(send_all(target, messages, on_result=progress.add))
-    _mark(ctx, [d for d in deliveries if d.key not in progress.marked], report)
+    deliveries = asyncio.run(send_all(target, messages, on_result=progress.add)) if messages else []
+    _mark(ctx, [d for d in deliveries if d.key not in progress.marked] + unwritable, report)
     report.sent += len(progress.marked)
 
 
@@ -217,21 +218,30 @@ class Composer:
         self._skeletons: dict[tuple[Any, ...], Any] = {}
         self._seen: dict[tuple[Any, ...], int] = {}
 
-    def compose_all(self, rows: Sequence[Any]) -> list[Any]:
-        from accord.mail.smtp import Outgoing
+    def compose_all(self, rows: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+        """The messages of `rows`, and a permanent failure for each row that cannot be written
+        (its data no longer matches the database): one broken row must not hold up its batch."""
+        from accord.mail.smtp import Delivery, Outgoing
 
         members = self._members({r.member_id for r in rows if r.member_id})
         keys = self._reply_keys(rows)
-        messages = []
+        messages, unwritable = [], []
         for row in rows:
             member = members.get(row.member_id)
-            data = self._message_bytes(row, member, keys.get((row.round_id, row.member_id)))
+            try:
+                data = self._message_bytes(row, member, keys.get((row.round_id, row.member_id)))
+            except DBAPIError:
+                raise  # the database, not the row: the batch is claimed again after its lease
+            except Exception as error:  # any other failure is this row's own
+                reason = f"cannot compose: {type(error).__name__}: {error}"
+                unwritable.append(Delivery(key=row.id, ok=False, permanent=True, error=reason))
+                continue
             messages.append(
                 Outgoing(
                     key=row.id, sender=self.settings.mail_from, recipients=(row.to_addr,), data=data
                 )
             )
-        return messages
+        return messages, unwritable
 
     def _members(self, ids: set[int]) -> dict[int, Any]:
         """What a mail needs of each member (rows, not mapped objects: no groups loaded)."""

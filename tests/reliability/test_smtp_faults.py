@@ -136,3 +136,24 @@ def test_a_connection_lost_after_the_server_kept_the_message_is_the_only_duplica
     kept = sorted(server.kept[r.message_id] for r in rows)
     assert kept == [1] * 8 + [2] * 2  # the two hung-up answers, each resent once: same id
     figure("smtp-lost-answer", messages=10, hung_up=2, duplicates_same_message_id=2)
+
+
+@SQLITE_ONLY
+def test_a_row_that_cannot_be_composed_fails_alone(ctx: Context, sink: tuple[Any, int]) -> None:
+    """A broken row (here a receipt of a decision that is gone) is marked failed with its reason;
+    the rest of its batch goes out at once instead of waiting for the lease to end."""
+    from accord.services.outbox import Mail, enqueue
+
+    server, port = sink
+    bulk_round(ctx, 5)
+    with ctx.uow() as uow:
+        broken = Mail("receipt:broken", "receipt", "x@example.org", data={"decision_id": 999_999})
+        enqueue(uow, [broken], settings=ctx.settings)
+        uow.commit()
+    report = deliver(with_smtp(ctx, port))
+    assert (report.sent, report.failed, report.retry_later) == (5, 1, 0)
+    rows = {r.dedupe_key: r for r in outbox(ctx)}
+    assert rows["receipt:broken"].status == "failed"
+    assert rows["receipt:broken"].last_error.startswith("cannot compose: ")
+    assert sorted(r.status for r in rows.values()) == ["failed"] + ["sent"] * 5
+    assert len(server.received) == 5
