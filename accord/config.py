@@ -29,7 +29,7 @@ class ConfigError(AccordError):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="ACCORD_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="ACCORD_", env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True
     )
 
     env: Literal["development", "production"] = "development"

@@ -80,3 +80,14 @@ def test_a_bad_setting_is_one_line(
 def test_smtp_port_defaults_follow_the_transport() -> None:
     assert Settings(smtp_host="mx", smtp_tls="starttls").smtp_address == ("mx", 587)
     assert Settings(smtp_host="mx", smtp_tls="tls").smtp_address == ("mx", 465)
+
+
+def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ACCORD_SMTP_USERNAME=` in a shell or a .env template means "not set", not "log in as
+    nobody"; an empty port or database URL would otherwise be an error or a broken URL."""
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "DATABASE_URL"):
+        monkeypatch.setenv(f"ACCORD_{name}", "")
+    s = load_settings()
+    assert s.smtp_username is None and s.smtp_password is None
+    assert s.uses_dev_mailbox and s.smtp_address == ("127.0.0.1", 1025)
+    assert s.db_url.startswith("sqlite:///")
