@@ -23,7 +23,7 @@ from accord.services.setup import seed_kinds
 from storage.migrate import upgrade
 from storage.uow import Database
 
-SAMPLE = Path(__file__).resolve().parents[1] / "tests/fixtures/icc_advisory_group_2023-07.txt"
+SAMPLE = Path(__file__).resolve().parents[1] / "accord/samples/icc_advisory_group_2023-07.txt"
 PHRASES = (
     "{month} {year}",
     "End of {month} {year}",

@@ -17,7 +17,7 @@ import pytest
 
 PG_ADMIN_URL = os.environ.get("ACCORD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 FIXTURES = Path(__file__).parent / "fixtures"
-SAMPLE_REPORT = FIXTURES / "icc_advisory_group_2023-07.txt"
+SAMPLE_REPORT = Path(__file__).parents[1] / "accord" / "samples" / "icc_advisory_group_2023-07.txt"
 FIXED_NOW = datetime(2023, 10, 1, 9, 0, tzinfo=UTC)
 
 

@@ -31,9 +31,8 @@ GROUP = "Advisory Group"
 SECTION = "Advisory Group members"
 RULE = "majority"
 DOMAIN = "example.org"
-SAMPLE_REPORT = (
-    Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "icc_advisory_group_2023-07.txt"
-)
+# The real meeting report accord was built from (package data: the demo needs no checkout).
+SAMPLE_REPORT = Path(__file__).resolve().parents[1] / "samples" / "icc_advisory_group_2023-07.txt"
 TITLE = "International Migrants Day 2026"
 KIND = "awareness-day"
 TEXT = """\

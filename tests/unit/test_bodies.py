@@ -14,7 +14,7 @@ from accord.reports.bodies import (
 )
 from accord.reports.parse import parse_report
 
-SAMPLE = Path(__file__).parents[1] / "fixtures" / "icc_advisory_group_2023-07.txt"
+SAMPLE = Path(__file__).parents[2] / "accord" / "samples" / "icc_advisory_group_2023-07.txt"
 
 
 def split(cell: str) -> list[tuple[str, str]]:

@@ -24,7 +24,7 @@ from accord.reports.parse import (
 )
 from statemachines.errors import InvalidInput
 
-SAMPLE = Path(__file__).parents[1] / "fixtures" / "icc_advisory_group_2023-07.txt"
+SAMPLE = Path(__file__).parents[2] / "accord" / "samples" / "icc_advisory_group_2023-07.txt"
 SAMPLE_TEXT = SAMPLE.read_text(encoding="utf-8")
 OBJECTIVE_LINE = re.compile(r"- \*\*(Objective .*)\*\*")
 HEADINGS = {"Intercultural Cities (ICC) Advisory Group": 0, "First meeting": 1}

@@ -177,7 +177,11 @@ def test_close_reason_with_no_recipients_is_impossible_not_all_answered() -> Non
 
 def test_close_reasons_are_the_known_ones() -> None:
     assert CLOSE_REASONS == (
-        "all_answered", "deadline", "impossible", "closed_by_secretariat", "withdrawn"
+        "all_answered",
+        "deadline",
+        "impossible",
+        "closed_by_secretariat",
+        "withdrawn",
     )
 
 
