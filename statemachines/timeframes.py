@@ -214,9 +214,10 @@ _MONTH_NAMES = (
     "november",
     "december",
 )
-_MONTHS = {name: number for number, full in enumerate(_MONTH_NAMES, 1) for name in (full, full[:3])}
-_MONTHS["sept"] = 9
-_MONTH = r"\b(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b\.?"
+# Month names and their usual abbreviations, lower case, to month numbers (reports use it too).
+MONTHS = {name: number for number, full in enumerate(_MONTH_NAMES, 1) for name in (full, full[:3])}
+MONTHS["sept"] = 9
+_MONTH = r"\b(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
 _FULL_MONTH = r"\b(?P<month>" + "|".join(_MONTH_NAMES) + r")\b"
 _YEAR = r"(?P<year>(?:19|20)\d{2})(?!\d)"
 _OPT_YEAR = rf"(?:,?\s+{_YEAR})?"
@@ -246,7 +247,7 @@ def _year_of(match: re.Match[str]) -> int | None:
 
 def _month_of(match: re.Match[str]) -> int:
     name = match["month"].lower().rstrip(".")
-    return int(name) if name.isdigit() else _MONTHS[name]
+    return int(name) if name.isdigit() else MONTHS[name]
 
 
 def _part_of(match: re.Match[str]) -> str:

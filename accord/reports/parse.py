@@ -23,6 +23,7 @@ from docx.table import Table
 
 from accord.reports.bodies import DEFAULT_CITIES
 from statemachines.errors import InvalidInput
+from statemachines.timeframes import MONTHS
 
 
 @dataclass(frozen=True)
@@ -78,25 +79,6 @@ class _Table:
     rows: tuple[_Row, ...]
 
 
-_MONTH_NAMES = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-_MONTHS = {
-    **{name: number for number, name in enumerate(_MONTH_NAMES, start=1)},
-    **{name[:3]: number for number, name in enumerate(_MONTH_NAMES, start=1)},
-    "sept": 9,
-}
 _DATE = r"(?P<{0}d>\d{{1,2}})\s+(?P<{0}m>[^\W\d_]+)\.?,?\s+(?P<{0}y>\d{{4}})"
 _DATE_LINE = re.compile(
     r"(?:(?P<d1>\d{1,2})(?:\s+(?P<m1>[^\W\d_]+)\.?(?:\s+(?P<y1>\d{4}))?)?\s*[-–—]\s*)?"
@@ -387,7 +369,7 @@ def _date(match: re.Match[str], prefix: str) -> date:
 
 
 def _month(name: str) -> int:
-    return _MONTHS.get(name.lower(), 0)
+    return MONTHS.get(name.lower(), 0)
 
 
 def _body_and_meeting(above: list[str], source: str) -> tuple[str, str]:
