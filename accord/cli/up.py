@@ -5,7 +5,10 @@
 - `python -m flows.serve`: every deployment, served in one process, with PREFECT_API_URL set;
 - in this process, the reply app (uvicorn, in a thread) and, when ACCORD_SMTP_HOST is unset, the
   dev mailbox (aiosmtpd, storing under ACCORD_HOME/mailbox; the reply app shows it at
-  /dev/mailbox).
+  /dev/mailbox);
+- in this process, a courier thread that sends what waits in the outbox every few seconds, so a
+  member's receipt does not wait for the 5-minute sweep (the sweep still sends whatever is left;
+  both claim rows, so nothing goes twice).
 
 Each child runs in its own process group, so the terminal's Ctrl-C reaches only this process,
 which then stops them in order: the serving process first (it pauses its schedules through the
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 90.0
 STOP_GRACE_S = 3.0
+COURIER_EVERY_S = 5.0
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -166,6 +170,8 @@ class Stack:
     mailbox: Any = None
     web: Any = None
     web_thread: threading.Thread | None = None
+    courier: threading.Thread | None = None
+    courier_stop: threading.Event = field(default_factory=threading.Event)
 
     def check_ports(self) -> None:
         busy = [port for port in self.plan.ports() if not _port_free(port)]
@@ -184,6 +190,7 @@ class Stack:
         if self.plan.smtp_port:
             self._start_mailbox()
         self._start_web()
+        self._start_courier()
 
     def wait_until_served(self) -> None:
         """Until the serving process has registered the deployments (the last one in order)."""
@@ -210,6 +217,9 @@ class Stack:
             child.stop()
         if self.web_thread is not None:
             self.web_thread.join(STOP_GRACE_S)
+        self.courier_stop.set()
+        if self.courier is not None:
+            self.courier.join(STOP_GRACE_S)
         if self.mailbox is not None:
             self.mailbox.stop()
 
@@ -249,6 +259,15 @@ class Stack:
         self.web_thread = threading.Thread(target=self.web.run, name="reply-app", daemon=True)
         self.web_thread.start()
         _wait(lambda: self.web.started, "the reply app", self.web_thread.is_alive)
+
+    def _start_courier(self) -> None:
+        self.courier = threading.Thread(
+            target=_carry_mail,
+            args=(self.plan.settings, self.plan.logs / "courier.log", self.courier_stop),
+            name="courier",
+            daemon=True,
+        )
+        self.courier.start()
 
     def wait_for_api(self) -> None:
         server = self.children[0] if self.plan.own_server else None
@@ -300,6 +319,27 @@ def _demo_data(ctx: Context, report: Path | None) -> Callable[[], None]:
         typer.echo(f"demo: round {result['id']} started, {result['recipients']} invitations sent")
 
     return start_round
+
+
+def _carry_mail(settings: Settings, log: Path, stopping: threading.Event) -> None:
+    """Send waiting outbox mail every COURIER_EVERY_S until `stopping`; a failure is logged and
+    tried again next time (the outbox keeps the mail), never the end of the thread."""
+    from accord.services.context import Context
+    from accord.services.delivery import deliver, has_pending
+
+    ctx = Context(settings)
+    while not stopping.wait(COURIER_EVERY_S):
+        try:
+            if has_pending(ctx):
+                report = deliver(ctx)
+                _log(log, f"sent {report.sent}, failed {report.failed}, later {report.retry_later}")
+        except Exception as error:  # the database or SMTP is away: the next turn tries again
+            _log(log, f"error: {type(error).__name__}: {error}")
+
+
+def _log(log: Path, line: str) -> None:
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
 
 
 def _print_urls(plan: Plan, took: float) -> None:

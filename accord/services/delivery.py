@@ -83,6 +83,13 @@ def deliver(ctx: Context, *, limit: int | None = None, batch: int = BATCH) -> De
     return report
 
 
+def has_pending(ctx: Context) -> bool:
+    """Whether some mail waits to be sent now (a cheap look, for loops that poll)."""
+    with ctx.uow(readonly=True) as uow:
+        query = select(t.outbox.c.id).where(t.outbox.c.status == "pending").limit(1)
+        return uow.session.scalar(query) is not None
+
+
 def _claim(ctx: Context, size: int, after: int = 0) -> list[Any]:
     now = datetime.now(UTC)
     claimable = or_(
