@@ -197,6 +197,7 @@ def _dump(engine: Engine, names: list[str]) -> dict[str, list[dict[str, Any]]]:
         }
 
 
+@pytest.mark.own_database  # it takes the schema back to 0001
 def test_accord_init_migrates_an_older_schema_in_place_without_loss(
     db_url: str, accord_env: dict[str, str]
 ) -> None:
