@@ -31,8 +31,14 @@ def prefect_api_url() -> str | None:
 
 
 def api_healthy(url: str, timeout: float = HEALTH_TIMEOUT_S) -> bool:
+    """Whether the API answers `/health` (a self-hosted server answers it without credentials;
+    Prefect Cloud gets the API key the Prefect client would send, PREFECT_API_KEY)."""
+    request = urllib.request.Request(f"{url.rstrip('/')}/health")
+    key = os.environ.get("PREFECT_API_KEY", "").strip()
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
     try:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False

@@ -38,7 +38,12 @@ def run(*args: str | Path) -> Run:
 
 
 def _command(args: tuple[str | Path, ...], env: dict[str, str] | None) -> tuple[list[str], dict]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    # Neither accord's settings nor a Prefect server of the developer's unless the test says so.
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("ACCORD_") and k != "PREFECT_API_URL"
+    }
     full_env.update(env or {})
     return [str(Path(sys.executable).parent / "accord"), *map(str, args)], full_env
 

@@ -64,11 +64,15 @@ def init() -> None:
 
 @app.command()
 def sweep(json_: bool = typer.Option(False, "--json", help="Print the counts as JSON.")) -> None:
-    """Once: close rounds that are due, write due reminders, deliver unsent mail."""
+    """Once: close rounds that are due, write due reminders, deliver unsent mail.
+
+    A flow run when a Prefect server is configured (PREFECT_API_URL), else done here."""
     from accord.cli.common import context, print_json
     from accord.services.sweep import sweep as run_sweep
+    from flows.launch import run_flow_or_direct
 
-    result = run_sweep(context())
+    ctx = context()
+    result = run_flow_or_direct("flows.sweep:sweep", {}, lambda: run_sweep(ctx))
     if json_:
         print_json(result)
     else:

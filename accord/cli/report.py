@@ -20,24 +20,31 @@ def import_(
 ) -> None:
     """Import a meeting report: meeting, objectives, participants, bodies and agreed actions.
 
-    Importing the same report again changes nothing.
+    Importing the same report again changes nothing. A flow run when a Prefect server is
+    configured (PREFECT_API_URL), else done here.
     """
     from accord.services.reports import import_report
+    from flows.launch import run_flow_or_direct
 
-    result = import_report(context(), file)
+    ctx = context()
+    result = run_flow_or_direct(
+        "flows.reports:import_report",
+        {"path": str(file.absolute())},
+        lambda: import_report(ctx, file).as_dict(),
+    )
     if json_:
-        print_json(result.as_dict())
+        print_json(result)
         return
-    meeting = result.meeting
-    if result.already_imported:
+    meeting = result["meeting"]
+    if result["already_imported"]:
         typer.echo(f"already imported: meeting {meeting['id']} '{meeting['title']}'")
         return
     typer.echo(
         f"imported meeting {meeting['id']} '{meeting['title']}' of {meeting['date']}: "
-        f"{len(result.objectives)} objectives, {len(result.actions)} actions, "
-        f"{len(result.participants)} participants"
+        f"{len(result['objectives'])} objectives, {len(result['actions'])} actions, "
+        f"{len(result['participants'])} participants"
     )
-    unread = [a["id"] for a in result.actions if a["timeframe"]["unparsed"]]
+    unread = [a["id"] for a in result["actions"] if a["timeframe"]["unparsed"]]
     if unread:
         typer.echo(
             f"{len(unread)} timeframe(s) kept as text, not read as dates: "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import typer
@@ -45,20 +46,50 @@ def start(
     mode: str = typer.Option("endorse", "--mode", help="endorse, or consult (non-binding)."),
     json_: bool = JSON,
 ) -> None:
-    """Circulate the statement to the group and send the mail."""
+    """Circulate the statement to the group and send the mail.
+
+    A flow run when a Prefect server is configured (PREFECT_API_URL), else done here."""
     from accord.cli.common import deliver_now
-    from accord.services.rounds import parse_deadline, start_round
+    from accord.services.rounds import parse_deadline, round_status, start_round
+    from flows.launch import run_flow_or_direct
 
     ctx = context()
     when = parse_deadline(deadline, ctx.settings.tz)
-    result = start_round(
-        ctx, statement_id=statement_id, group=group, rule=rule, deadline=when, mode=mode
-    )
-    deliver_now(ctx, quiet=json_)
-    from accord.services.rounds import round_status
 
-    result = round_status(ctx, result["id"])
+    def direct() -> dict[str, Any]:
+        started = start_round(
+            ctx, statement_id=statement_id, group=group, rule=rule, deadline=when, mode=mode
+        )
+        deliver_now(ctx, quiet=json_)
+        return {"id": started["id"]}
+
+    started = run_flow_or_direct(
+        "flows.rounds:circulate_round",
+        {
+            "statement_id": statement_id,
+            "group": group,
+            "rule": rule,
+            "deadline": when.isoformat(),
+            "mode": mode,
+        },
+        direct,
+    )
+    if "mail" in started:  # the flow run delivered it
+        report_mail(started["mail"], quiet=json_)
+    result = round_status(ctx, started["id"])
     print_json(result) if json_ else _print_round(result)
+
+
+def report_mail(mail: dict[str, int], *, quiet: bool = False) -> None:
+    """The line `deliver_now` prints, for mail a flow run delivered."""
+    if quiet:
+        return
+    line = f"mail: {mail['sent']} sent"
+    if mail.get("failed"):
+        line += f", {mail['failed']} failed"
+    if mail.get("retry_later"):
+        line += f", {mail['retry_later']} to retry (run `accord sweep` later)"
+    sys.stderr.write(line + "\n")
 
 
 @app.command()

@@ -84,19 +84,40 @@ def show(statement_id: int = typer.Argument(..., metavar="ID"), json_: bool = JS
 
 @app.command()
 def publish(statement_id: int = typer.Argument(..., metavar="ID"), json_: bool = JSON) -> None:
-    """Publish an endorsed statement on behalf of those who endorsed it."""
+    """Publish an endorsed statement on behalf of those who endorsed it; asked again, show that
+    publication and change nothing.
+
+    A flow run when a Prefect server is configured (PREFECT_API_URL), else done here."""
     from accord.cli.common import deliver_now
+    from accord.cli.rounds import report_mail
+    from accord.services.operations import publication
     from accord.services.publish import publish_statement
+    from flows.launch import run_flow_or_direct
 
     ctx = context()
-    result = publish_statement(ctx, statement_id)
+
+    def direct() -> dict[str, Any]:
+        earlier = publication(ctx, statement_id)
+        if earlier is not None:
+            return {**earlier, "already_published": True}
+        published = publish_statement(ctx, statement_id)
+        deliver_now(ctx, quiet=json_)
+        return published
+
+    result = run_flow_or_direct(
+        "flows.rounds:publish_statement", {"statement_id": statement_id}, direct
+    )
+    mail = result.pop("mail", None)
+    if mail is not None:  # the flow run delivered it
+        report_mail(mail, quiet=json_)
+    result.setdefault("already_published", False)
     if json_:
         print_json(result)
-    else:
-        typer.echo(f"published {result['path']}")
-        typer.echo(f"url: {result['url']}")
-        typer.echo(f"signatories: {len(result['signatories'])}")
-    deliver_now(ctx, quiet=json_)
+        return
+    verb = "already published" if result["already_published"] else "published"
+    typer.echo(f"{verb} {result['path']}")
+    typer.echo(f"url: {result['url']}")
+    typer.echo(f"signatories: {len(result['signatories'])}")
 
 
 @app.command()

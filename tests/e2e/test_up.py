@@ -1,7 +1,8 @@
 """`accord up --demo` end to end, as a newcomer meets it: a real `prefect server start` (its own
 PREFECT_HOME under a temporary ACCORD_HOME, free ports), the served deployments, the reply app,
 the dev mailbox; a round started through the API (run_deployment); every member answering from
-the dev mailbox; the shipped automation publishing; Ctrl-C stopping everything.
+the dev mailbox; the shipped automation publishing; the CLI's moving commands as flow runs on that
+server; Ctrl-C stopping everything.
 
 One stack for the module (starting one costs 15-30 s); the tests run in file order and the last
 one stops it.
@@ -10,6 +11,7 @@ one stops it.
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import smtplib
 import sys
@@ -18,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from subprocess import PIPE, Popen
 from typing import Any
 
 import httpx
@@ -25,7 +28,10 @@ import pytest
 
 from accord.config import Settings, load_settings
 from accord.services.context import Context
+from accord.services.demo import SAMPLE_REPORT
+from accord.services.members import import_members
 from accord.services.statements import draft_statement, show_statement
+from tests.conftest import FIXTURES
 from tests.e2e.processes import (
     Process,
     alive,
@@ -38,13 +44,16 @@ from tests.e2e.processes import (
     run,
     wait_for,
 )
+from tests.servers import smtp_server
 
 pytestmark = pytest.mark.slow
 
 DEMO_TITLE = "International Migrants Day 2026"
+NOW = "2023-10-01T09:00:00+00:00"  # ACCORD_NOW of the CLI's own accord data
 
 
-UP = [str(Path(sys.executable).parent / "accord"), "up", "--demo"]
+ACCORD = str(Path(sys.executable).parent / "accord")
+UP = [ACCORD, "up", "--demo"]
 
 
 @dataclass
@@ -199,6 +208,106 @@ def test_members_answer_from_the_mailbox_and_the_automation_publishes(stack: Sta
         published
         and (stack.settings.home / "site" / "international-migrants-day-2026.html").exists()
     )
+
+
+class Sink:
+    async def handle_DATA(self, _server: Any, _session: Any, _envelope: Any) -> str:
+        return "250 OK"
+
+
+def cli_flow_runs(api: str, since: datetime) -> list[Any]:
+    """Flow runs without a deployment (started by a command, not the runner) since `since`."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterDeploymentId,
+        FlowRunFilterStartTime,
+    )
+
+    async def read() -> list[Any]:
+        async with get_client() as client:
+            wanted = FlowRunFilter(
+                deployment_id=FlowRunFilterDeploymentId(is_null_=True),
+                start_time=FlowRunFilterStartTime(after_=since),
+            )
+            return await client.read_flow_runs(flow_run_filter=wanted)
+
+    with prefect_api(api):
+        return run(read())
+
+
+def test_cli_commands_that_move_things_are_flow_runs_with_the_same_output(
+    stack: Stack, tmp_path: Path, sqlite_template: Path
+) -> None:
+    """With PREFECT_API_URL set, `report import`, `rounds start` and `sweep` are each a flow run
+    on the stack's Prefect server, named after their work and Completed, and print exactly what
+    the same command prints without a server (`statements publish`: tests/flows).
+
+    The commands work on accord data of their own (the stack's runner, schedules and courier
+    never touch it): `home` as flow runs and, at the same time, `twin`, a copy, directly."""
+    home, twin = tmp_path / "home", tmp_path / "twin"
+    home.mkdir()
+    shutil.copy(sqlite_template, home / "accord.db")
+    ctx = Context(load_settings(home=str(home), now=NOW))
+    import_members(ctx, FIXTURES / "members.csv")
+    statement = draft_statement(
+        ctx, title="Human Rights Day 2023", kind="awareness-day", body="Rights are universal.\n"
+    )
+    ctx.db.dispose()
+    shutil.copytree(home, twin)
+
+    start = ["--group", "Advisory Group", "--rule", "majority", "--deadline", "2023-10-10T18:00"]
+    steps = {
+        "import": ["report", "import", str(SAMPLE_REPORT), "--json"],
+        "start": ["rounds", "start", str(statement["id"]), *start],
+        "sweep": ["sweep"],
+    }
+    said: dict[str, str] = {}
+    took: dict[str, float] = {}
+    since = datetime.now(UTC)
+    with smtp_server(Sink()) as smtp_port:
+        common = {"ACCORD_NOW": NOW, "ACCORD_SMTP_HOST": "127.0.0.1"}
+        common["ACCORD_SMTP_PORT"] = str(smtp_port)
+        as_flow = clean_env(
+            **common,
+            ACCORD_HOME=str(home),
+            PREFECT_API_URL=stack.api,
+            PREFECT_HOME=str(tmp_path / "prefect-client"),
+        )
+        direct = clean_env(**common, ACCORD_HOME=str(twin))
+        for step, args in steps.items():
+            began = time.monotonic()
+            flow, plain = (
+                Popen([ACCORD, *args], env=env, stdout=PIPE, stderr=PIPE, text=True)
+                for env in (as_flow, direct)
+            )
+            (out, err), (plain_out, plain_err) = flow.communicate(120), plain.communicate(120)
+            took[step] = time.monotonic() - began
+            assert flow.returncode == 0, err
+            assert plain.returncode == 0, plain_err
+            assert (out, err) == (plain_out, plain_err), step
+            said[step] = out + err
+    print(
+        "flow run and direct side by side: " + ", ".join(f"{k} {v:.1f} s" for k, v in took.items())
+    )
+    assert said["import"].startswith("{") and "mail: 7 sent" in said["start"]
+    assert said["sweep"].startswith("open_rounds: 1, ")
+
+    runs = cli_flow_runs(stack.api, since)
+    assert sorted(r.name for r in runs) == [
+        "circulate/human-rights-day-2023/v1",
+        "import/icc-advisory-group-2023-07",
+        "sweep/2023-10-01T11:00",
+    ]
+    assert all(r.state.is_completed() for r in runs), [(r.name, r.state) for r in runs]
+    [circulate] = [r for r in runs if r.name.startswith("circulate/")]
+    assert {"kind:awareness-day", "group:advisory-group", "mode:endorse"} <= set(circulate.tags)
+    # What the work needs and nothing else: no secret, no reply key, no setting.
+    assert {r.name.split("/")[0]: set(r.parameters) for r in runs} == {
+        "import": {"path"},
+        "circulate": {"statement_id", "group", "rule", "deadline", "mode", "batch"},
+        "sweep": {"batch"},
+    }
 
 
 def test_ctrl_c_stops_everything_within_10_s(stack: Stack) -> None:
