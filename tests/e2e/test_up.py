@@ -10,6 +10,7 @@ one stops it.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import signal
@@ -136,6 +137,15 @@ def artifact_keys(api: str, flow_run_id: Any) -> set[str]:
         return run(read())
 
 
+RECEIPT = re.compile(r"^(Your answer was recorded|Votre réponse est enregistrée)")
+
+
+def mailbox_subjects(web: str, pattern: re.Pattern[str]) -> list[str]:
+    listing = httpx.get(f"{web}/dev/mailbox").text
+    subjects = re.findall(r'href="/dev/mailbox/[^"]+">([^<]*)</a>', listing)
+    return [s for s in subjects if pattern.search(html.unescape(s))]
+
+
 def invitation_links(web: str, title: str) -> list[str]:
     """Each member's link to the statement `title`, read as a person would: the mailbox page,
     then each message (invitations are in the member's language; the title is the same)."""
@@ -192,6 +202,8 @@ def test_members_answer_from_the_mailbox_and_the_automation_publishes(stack: Sta
         assert recorded.status_code == 200, recorded.text
     ctx = stack.ctx()
     assert show_statement(ctx, 1)["state"] == "endorsed"
+    # Each member's receipt arrives within seconds (the courier), not at the 5-minute sweep.
+    wait_for(lambda: len(mailbox_subjects(stack.web, RECEIPT)) == len(links), "the receipts", 30)
     sweep = run_deployment(stack.api, "sweep/accord")  # announces the close: the automation fires
     assert sweep.state.is_completed(), sweep.state
     wait_for(lambda: show_statement(ctx, 1)["state"] == "published", "the automation", 60)
