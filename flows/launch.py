@@ -17,6 +17,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from statemachines.errors import AccordError
+
 T = TypeVar("T")
 
 HEALTH_TIMEOUT_S = 2.0
@@ -24,6 +26,10 @@ FLUSH_TIMEOUT_S = 5.0
 # Flow logs go to the server; on the terminal they would mix with the command's own output (and
 # a failed run's traceback with its one-line error).
 QUIET_CONSOLE = {"PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL"}
+
+
+class OrchestratorError(AccordError):
+    """The Prefect server failed a command's flow run (not the work itself)."""
 
 
 def prefect_api_url() -> str | None:
@@ -75,6 +81,15 @@ def run_flow(flow: str, parameters: dict[str, Any]) -> Any:
     function = getattr(importlib.import_module(module), name)
     try:
         return asyncio.run(function(**parameters))
+    except AccordError:
+        raise  # the work's own refusal (unknown statement, wrong state): said as it is
+    except Exception as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise OrchestratorError(
+            f"the Prefect API at {prefect_api_url()} failed during the run "
+            f"({type(error).__name__}: {message}); see the run in the Prefect UI, "
+            "or unset PREFECT_API_URL to run without it"
+        ) from error
     finally:
         flush_to_server()
 

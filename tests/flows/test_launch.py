@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
 from flows.launch import run_flow_or_direct
+from tests.cli import accord
 from tests.flows import api
+
+# The Prefect client retries a 503 five times with backoff: once is enough to see the failure.
+NO_RETRIES = {"PREFECT_CLIENT_MAX_RETRIES": "0"}
 
 
 def test_without_a_server_it_calls_the_service_and_never_imports_prefect() -> None:
@@ -67,3 +73,35 @@ def test_a_cli_flow_run_keeps_stdout_for_the_command_and_errors_to_one_line(flow
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     assert done.stderr.strip() == "no statement with id 99"
+
+
+class _HealthyButBroken(http.server.BaseHTTPRequestHandler):
+    """A Prefect API that says it is healthy, then refuses every real call."""
+
+    def _answer(self) -> None:
+        status = 200 if self.path.endswith("/health") else 503
+        body = b"true" if status == 200 else b'{"detail": "down for maintenance"}'
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_a_server_failing_during_the_run_is_one_line_not_a_traceback(accord_env) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HealthyButBroken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/api"
+        done = accord("sweep", env={**accord_env, "PREFECT_API_URL": url, **NO_RETRIES})
+    finally:
+        server.shutdown()
+    assert done.code == 1 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].startswith(f"error: the Prefect API at {url} failed"), lines
