@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-SQLITE_BUSY_TIMEOUT_MS = 60_000
+from storage.plain import SQLITE_BUSY_TIMEOUT_MS
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

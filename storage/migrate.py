@@ -1,7 +1,8 @@
 """Create or upgrade the database to the newest schema with the Alembic migrations shipped here.
 
 Alembic is imported only to migrate: checking that a database is current is one cheap query
-against `SCHEMA_HEAD`, which a test keeps equal to the newest migration.
+against `SCHEMA_HEAD`, which a test keeps equal to the newest migration. Importing this module
+imports neither Alembic nor SQLAlchemy (`accord rounds status` reads `SCHEMA_HEAD` without them).
 """
 
 from __future__ import annotations
@@ -9,11 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
-
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SCHEMA_HEAD = "0003"
@@ -37,6 +36,9 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     try:
         with engine.connect().execution_options(readonly=True) as connection:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -95,7 +95,8 @@ def report_mail(mail: dict[str, int], *, quiet: bool = False) -> None:
 @app.command()
 def status(round_id: int = typer.Argument(..., metavar="ROUND_ID"), json_: bool = JSON) -> None:
     """Tally, recipients and delivery of a round."""
-    # Read with Core alone (no ORM mapping, no unit of work): it starts in about half the time.
+    # Read through the database driver alone (no SQLAlchemy, no ORM mapping, no unit of work):
+    # SQLAlchemy's import alone would be half of this command's start-up (bench/RESULTS.md).
     from accord.config import load_settings
     from accord.services.status import round_status
 

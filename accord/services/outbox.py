@@ -13,10 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 
 from accord.config import Settings
+from accord.services.status import delivery
 from storage import tables as t
+from storage.plain import Reader
 from storage.uow import UnitOfWork
 
 
@@ -113,11 +115,5 @@ def asking_message_ids(uow: UnitOfWork, round_id: int) -> dict[int, str]:
 
 
 def delivery_counts(uow: UnitOfWork, round_id: int) -> dict[str, int]:
-    query = (
-        select(t.outbox.c.status, func.count())
-        .where(t.outbox.c.round_id == round_id)
-        .group_by(t.outbox.c.status)
-    )
-    counts = {"pending": 0, "sending": 0, "sent": 0, "failed": 0}
-    counts.update(dict(uow.session.execute(query).all()))
-    return counts
+    """The round's outbox rows by status (the `delivery` of its status document)."""
+    return delivery(Reader.of_session(uow.session), round_id)

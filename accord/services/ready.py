@@ -1,15 +1,17 @@
-"""Is the database ready for accord? A check light enough for any command's start-up: SQLAlchemy
-Core and one query, no ORM mapping (`accord rounds status` uses it without the unit of work)."""
+"""Is the database ready for accord? A check light enough for any command's start-up: one query,
+no ORM mapping. `accord rounds status` makes it without SQLAlchemy (`require_schema` on the
+revision storage.plain reads)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from statemachines.errors import AccordError
-from storage.db import sqlite_file
-from storage.migrate import SCHEMA_HEAD, current_revision
+from storage.migrate import SCHEMA_HEAD
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def safe_url(url: object) -> str:
@@ -19,18 +21,29 @@ def safe_url(url: object) -> str:
     )
 
 
+def no_database(where: object) -> AccordError:
+    return AccordError(f"no accord database at {where}: run `accord init` first")
+
+
 def check_ready(url: str, engine_for: Callable[[], Engine]) -> None:
     """Refuse to work on a database that `accord init` has not created or migrated. The engine
     is made only once a SQLite file is known to exist (making one creates its folder)."""
+    from storage.db import sqlite_file
+    from storage.migrate import current_revision
+
     path = sqlite_file(url)
     if path is not None and not path.exists():
-        raise AccordError(f"no accord database at {path}: run `accord init` first")
+        raise no_database(path)
     engine = engine_for()
-    current = current_revision(engine)
+    require_schema(current_revision(engine), lambda: safe_url(engine.url))
+
+
+def require_schema(current: str | None, where: Callable[[], str]) -> None:
+    """Refuse a database without accord's schema (`where` names it), or with an older one."""
     if current == SCHEMA_HEAD:
         return
     if current is None:
-        raise AccordError(f"no accord database at {safe_url(engine.url)}: run `accord init` first")
+        raise no_database(where())
     raise AccordError(
         f"the database schema is {current}, this accord needs {SCHEMA_HEAD}: "
         "run `accord init` to migrate it"

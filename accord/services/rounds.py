@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 
 from accord.services.context import Context
-from accord.services.outbox import Mail, asking_message_ids, delivery_counts, enqueue
+from accord.services.outbox import Mail, asking_message_ids, enqueue
 from accord.services.statements import known_kinds
+from accord.services.status import round_document
 from statemachines import rounds as rules
 from statemachines.errors import AccordError, GuardFailed, InvalidInput, NotFound
 from statemachines.records import Group
@@ -30,6 +31,7 @@ from statemachines.statements import (
     circulation_problem,
 )
 from storage import tables as t
+from storage.plain import Reader
 from storage.uow import UnitOfWork
 
 POLITICAL_REASON = "political"
@@ -441,50 +443,9 @@ def round_status(ctx: Context, round_id: int) -> dict[str, Any]:
 
 
 def _round_dict(uow: UnitOfWork, rnd: Round) -> dict[str, Any]:
-    query = (
-        select(
-            t.members.c.email,
-            t.members.c.name,
-            t.members.c.undeliverable,
-            t.recipients.c.decision,
-            t.recipients.c.comment,
-            t.recipients.c.decided_at,
-            t.recipients.c.reminders_sent,
-        )
-        .join(t.members)
-        .where(t.recipients.c.round_id == rnd.id)
-        .order_by(t.members.c.name)
-    )
-    recipients = [
-        {
-            "email": r.email,
-            "name": r.name,
-            "decision": r.decision,
-            "comment": r.comment,
-            "decided_at": r.decided_at.isoformat() if r.decided_at else None,
-            "reminders_sent": r.reminders_sent,
-            "undeliverable": bool(r.undeliverable),
-        }
-        for r in uow.session.execute(query)
-    ]
-    group = uow.session.get(Group, rnd.group_id)
-    return {
-        "id": rnd.id,
-        "statement_id": rnd.statement_id,
-        "group": group.name if group else None,
-        "mode": rnd.mode,
-        "state": rnd.state,
-        "outcome": rnd.outcome,
-        "close_reason": rnd.close_reason,
-        "rule": rnd.rule,
-        "deadline": rnd.deadline.isoformat(),
-        "version": rnd.version_number,
-        "text_sha256": rnd.text_sha256,
-        "flagged_political": bool(rnd.flagged_political),
-        "tally": rules.tally(r["decision"] for r in recipients).as_dict(),
-        "delivery": delivery_counts(uow, rnd.id),
-        "recipients": recipients,
-    }
+    """The round's document as `accord rounds status` prints it (written or flushed state)."""
+    uow.flush()
+    return round_document(Reader.of_session(uow.session), rnd.id)
 
 
 def member_by_email(ctx: Context, email: str) -> int:

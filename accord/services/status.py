@@ -1,98 +1,128 @@
-"""`accord rounds status`, read with SQLAlchemy Core alone.
+"""A round's document: tally, recipients and delivery (`accord rounds status`, and what the
+commands that move a round return).
 
-The secretariat runs it often and it only reads, so it skips what the other commands need: the
-ORM mapping, the unit of work, the mail and the services behind them. It returns what
-`accord.services.rounds.round_status` returns (a test holds the two together).
+`round_document` is the one place that reads it, from a `storage.plain.Reader`: inside a unit of
+work (`accord.services.rounds`), or, for `accord rounds status`, from a connection opened by the
+database driver alone (`round_status`). The secretariat runs that command often and it only
+reads, so it skips what importing SQLAlchemy, the ORM mapping and the services would cost at
+start-up (bench/cli_startup.py measures it; bench/RESULTS.md has the figures).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, func, select
-
 from accord.config import Settings
-from accord.services.ready import check_ready
+from accord.services.ready import check_ready, no_database, require_schema, safe_url
 from statemachines import rounds as rules
 from statemachines.errors import NotFound
-from storage import tables as t
-from storage.db import make_engine
+from storage import plain
+from storage.plain import Reader, utc
+
+_ROUND = """
+SELECT rounds.id, rounds.statement_id, groups.name, rounds.mode, rounds.state, rounds.outcome,
+       rounds.close_reason, rounds.rule, rounds.deadline, rounds.version_number,
+       rounds.text_sha256, rounds.flagged_political
+FROM rounds LEFT OUTER JOIN groups ON groups.id = rounds.group_id
+WHERE rounds.id = %s
+"""
+_RECIPIENTS = """
+SELECT members.email, members.name, members.undeliverable, recipients.decision,
+       recipients.comment, recipients.decided_at, recipients.reminders_sent
+FROM recipients JOIN members ON members.id = recipients.member_id
+WHERE recipients.round_id = %s
+ORDER BY members.name
+"""
+_DELIVERY = "SELECT status, count(*) FROM outbox WHERE round_id = %s GROUP BY status"
 
 
 def round_status(settings: Settings, round_id: int) -> dict[str, Any]:
-    engines: list[Engine] = []
-
-    def engine_for() -> Engine:
-        engines.append(make_engine(settings.db_url))
-        return engines[0]
-
-    try:
-        check_ready(settings.db_url, engine_for)
-        with engines[0].connect().execution_options(readonly=True) as connection:
-            return _round_dict(connection, round_id)
-    finally:
-        for engine in engines:
-            engine.dispose()
+    """`accord rounds status`: the round's document, read without SQLAlchemy where possible."""
+    with _reading(settings.db_url) as reader:
+        return round_document(reader, round_id)
 
 
-def _round_dict(connection: Any, round_id: int) -> dict[str, Any]:
-    rnd = connection.execute(
-        select(t.rounds, t.groups.c.name.label("group_name"))
-        .outerjoin(t.groups, t.groups.c.id == t.rounds.c.group_id)
-        .where(t.rounds.c.id == round_id)
-    ).first()
-    if rnd is None:
+def round_document(reader: Reader, round_id: int) -> dict[str, Any]:
+    found = reader.rows(_ROUND, round_id)
+    if not found:
         raise NotFound(f"no round with id {round_id}")
-    query = (
-        select(
-            t.members.c.email,
-            t.members.c.name,
-            t.members.c.undeliverable,
-            t.recipients.c.decision,
-            t.recipients.c.comment,
-            t.recipients.c.decided_at,
-            t.recipients.c.reminders_sent,
+    (
+        id_,
+        statement_id,
+        group,
+        mode,
+        state,
+        outcome,
+        close_reason,
+        rule,
+        deadline,
+        version,
+        text_sha256,
+        flagged_political,
+    ) = found[0]
+    recipients = []
+    for email, name, undeliverable, decision, comment, decided_at, reminders in reader.rows(
+        _RECIPIENTS, round_id
+    ):
+        decided = utc(decided_at)
+        recipients.append(
+            {
+                "email": email,
+                "name": name,
+                "decision": decision,
+                "comment": comment,
+                "decided_at": decided.isoformat() if decided else None,
+                "reminders_sent": reminders,
+                "undeliverable": bool(undeliverable),
+            }
         )
-        .join(t.members)
-        .where(t.recipients.c.round_id == round_id)
-        .order_by(t.members.c.name)
-    )
-    recipients = [
-        {
-            "email": r.email,
-            "name": r.name,
-            "decision": r.decision,
-            "comment": r.comment,
-            "decided_at": r.decided_at.isoformat() if r.decided_at else None,
-            "reminders_sent": r.reminders_sent,
-            "undeliverable": bool(r.undeliverable),
-        }
-        for r in connection.execute(query)
-    ]
-    delivery = {"pending": 0, "sending": 0, "sent": 0, "failed": 0}
-    delivery.update(
-        dict(
-            connection.execute(
-                select(t.outbox.c.status, func.count())
-                .where(t.outbox.c.round_id == round_id)
-                .group_by(t.outbox.c.status)
-            ).all()
-        )
-    )
     return {
-        "id": rnd.id,
-        "statement_id": rnd.statement_id,
-        "group": rnd.group_name,
-        "mode": rnd.mode,
-        "state": rnd.state,
-        "outcome": rnd.outcome,
-        "close_reason": rnd.close_reason,
-        "rule": rnd.rule,
-        "deadline": rnd.deadline.isoformat(),
-        "version": rnd.version_number,
-        "text_sha256": rnd.text_sha256,
-        "flagged_political": bool(rnd.flagged_political),
+        "id": id_,
+        "statement_id": statement_id,
+        "group": group,
+        "mode": mode,
+        "state": state,
+        "outcome": outcome,
+        "close_reason": close_reason,
+        "rule": rule,
+        "deadline": utc(deadline).isoformat(),  # type: ignore[union-attr]
+        "version": version,
+        "text_sha256": text_sha256,
+        "flagged_political": bool(flagged_political),
         "tally": rules.tally(r["decision"] for r in recipients).as_dict(),
-        "delivery": delivery,
+        "delivery": delivery(reader, round_id),
         "recipients": recipients,
     }
+
+
+def delivery(reader: Reader, round_id: int) -> dict[str, int]:
+    """The round's outbox rows by status."""
+    counts = {"pending": 0, "sending": 0, "sent": 0, "failed": 0}
+    counts.update((status, int(number)) for status, number in reader.rows(_DELIVERY, round_id))
+    return counts
+
+
+@contextmanager
+def _reading(url: str) -> Iterator[Reader]:
+    """A read-only connection to a ready database: from the driver alone for the URLs
+    storage.plain opens (a plain SQLite file, PostgreSQL through psycopg), else SQLAlchemy's."""
+    path = plain.sqlite_path(url)
+    if path is not None and not path.exists():
+        raise no_database(path)
+    if plain.handles(url):
+        with plain.connect(url) as reader:
+            require_schema(reader.revision(), lambda: reader.where)
+            yield reader
+        return
+    from storage.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        check_ready(url, lambda: engine)
+        connection = engine.connect().execution_options(readonly=True)
+        with connection, connection.begin():
+            yield Reader(connection.connection.dbapi_connection, safe_url(engine.url))
+    finally:
+        engine.dispose()

@@ -1,7 +1,8 @@
 """The fast paths of issue 8 give what the plain paths give, on SQLite and PostgreSQL.
 
-- `accord rounds status` reads with Core alone (accord.services.status): the same document as
-  `accord.services.rounds.round_status`.
+- `accord rounds status` reads through the database driver alone (accord.services.status and
+  storage.plain, no SQLAlchemy): the same document as `accord.services.rounds.round_status`
+  reads inside a unit of work, and as the SQLAlchemy connection other URLs get.
 - The reply page is read in one query (accord.services.answers.reply_page): the same page as the
   long way, which still explains every refusal.
 - A round's mail is rendered once per language and filled in per member (Composer and
@@ -12,11 +13,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from accord.config import load_settings
 from accord.mail.render import prepare, render
 from accord.services import answers, status
 from accord.services.context import Context
@@ -31,6 +37,8 @@ from accord.services.rounds import (
     sweep_rounds,
 )
 from accord.services.statements import draft_statement
+from statemachines.errors import AccordError, NotFound
+from storage import plain
 from storage import tables as t
 from tests.conftest import FIXED_NOW, FIXTURES
 
@@ -63,14 +71,53 @@ def _answer(ctx: Context, round_id: int, member_id: int, decision: str, comment:
     )
 
 
-def test_status_read_with_core_is_the_round_status(ctx) -> None:
+def test_status_read_by_the_driver_is_the_round_status(ctx, monkeypatch) -> None:
     rnd = _round(ctx)
     members = _members(ctx, rnd["id"])
     _answer(ctx, rnd["id"], members[0], "endorse")
     _answer(ctx, rnd["id"], members[1], "decline", "political: not for us")
-    assert status.round_status(ctx.settings, rnd["id"]) == round_status(ctx, rnd["id"])
-    close_round(ctx, rnd["id"])
-    assert status.round_status(ctx.settings, rnd["id"]) == round_status(ctx, rnd["id"])
+    assert plain.handles(ctx.settings.db_url)  # both test databases are opened by the driver
+    read = status.round_status(ctx.settings, rnd["id"])
+    assert read == round_status(ctx, rnd["id"])
+    assert read["tally"] == {"endorse": 1, "decline": 1, "abstain": 0, "pending": 5}
+    assert read["deadline"] == DEADLINE.isoformat()
+    decided = [r["decided_at"] for r in read["recipients"] if r["decision"]]
+    assert len(decided) == 2 and all(d.endswith("+00:00") for d in decided)
+    closed = close_round(ctx, rnd["id"])
+    assert status.round_status(ctx.settings, rnd["id"]) == round_status(ctx, rnd["id"]) == closed
+    # A URL storage.plain leaves to SQLAlchemy gets the same document.
+    monkeypatch.setattr(plain, "handles", lambda url: False)
+    assert status.round_status(ctx.settings, rnd["id"]) == closed
+    with pytest.raises(NotFound):
+        status.round_status(ctx.settings, rnd["id"] + 1)
+
+
+def test_status_of_no_accord_database_says_run_init_and_creates_nothing(tmp_path) -> None:
+    missing = tmp_path / "missing" / "accord.db"
+    settings = load_settings(home=tmp_path, database_url=f"sqlite:///{missing}")
+    with pytest.raises(AccordError, match=f"no accord database at {missing}: run `accord init`"):
+        status.round_status(settings, 1)
+    assert not missing.parent.exists()
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    settings = load_settings(home=tmp_path, database_url=f"sqlite:///{empty}")
+    with pytest.raises(AccordError, match=f"no accord database at {empty}: run `accord init`"):
+        status.round_status(settings, 1)
+
+
+def test_rounds_status_imports_no_sqlalchemy(ctx) -> None:
+    rnd = _round(ctx)
+    probe = (
+        "import sys; sys.argv = ['accord', 'rounds', 'status', sys.argv[1]]\n"
+        "from accord.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('imported', [m for m in ('sqlalchemy', 'prefect') if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(rnd["id"])], capture_output=True, text=True, check=True
+    ).stdout
+    assert "pending 7" in out
+    assert out.strip().endswith("imported []")
 
 
 def test_the_reply_page_read_in_one_query_is_the_page_read_the_long_way(ctx) -> None:

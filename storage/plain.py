@@ -1,0 +1,125 @@
+"""Reading the database through its driver alone, for commands that must start fast.
+
+`accord rounds status` only reads, and importing SQLAlchemy is most of its start-up (about 0.3 s
+of CPU on the reference machine, see bench/RESULTS.md). So it reads through a DB-API connection
+opened here with the driver itself: sqlite3 for `sqlite:///<file>`, psycopg for
+`postgresql[+psycopg]://...`. Any other URL (a query string, another driver, in-memory SQLite)
+is opened through SQLAlchemy as everywhere else, so nothing this module does not understand is
+guessed at. The same queries also run inside a unit of work (`Reader.of_session`), which is how
+the commands that move a round build the same document.
+
+Nothing here imports SQLAlchemy at module level.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+_SQLITE_PREFIXES = ("sqlite:///", "sqlite+pysqlite:///")
+_POSTGRESQL_SCHEMES = ("postgresql", "postgresql+psycopg")
+
+
+class Reader:
+    """Runs SQL written with `%s` placeholders on a DB-API connection, in its transaction."""
+
+    def __init__(
+        self, dbapi_connection: Any, where: str = "", errors: tuple[type[Exception], ...] = ()
+    ) -> None:
+        self.connection = dbapi_connection
+        self.where = where  # the database, for messages (never a password)
+        self.errors = errors  # the driver's errors, for `revision`
+        self._qmark = isinstance(dbapi_connection, sqlite3.Connection)
+
+    @classmethod
+    def of_session(cls, session: Any) -> Reader:
+        """The connection of an SQLAlchemy session, inside the session's transaction."""
+        return cls(session.connection().connection.dbapi_connection)
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        if self._qmark:
+            sql = sql.replace("%s", "?")
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def revision(self) -> str | None:
+        """The schema revision Alembic recorded; None when there is none (no accord database)."""
+        try:
+            found = self.rows("SELECT version_num FROM alembic_version")
+        except self.errors:
+            return None
+        return str(found[0][0]) if found else None
+
+
+def utc(value: Any) -> datetime | None:
+    """A UTC datetime column as read from the driver (SQLite keeps naive ISO text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a plain SQLite URL (`sqlite:///<file>`, nothing quoted, no query string)."""
+    for prefix in _SQLITE_PREFIXES:
+        if url.startswith(prefix):
+            database = url[len(prefix) :]
+            if database and database != ":memory:" and not any(c in database for c in "?%#"):
+                return Path(database)
+    return None
+
+
+def _postgresql(url: str) -> tuple[str, str] | None:
+    """(libpq URI, the URL without its password) of a plain psycopg URL, else None."""
+    parts = urlsplit(url)
+    if parts.scheme not in _POSTGRESQL_SCHEMES or parts.query or parts.fragment:
+        return None
+    shown = parts.netloc
+    if parts.password is not None:
+        user, _, host = shown.rpartition("@")
+        shown = f"{user.partition(':')[0]}:***@{host}"
+    return (
+        urlunsplit(("postgresql", parts.netloc, parts.path, "", "")),
+        urlunsplit((parts.scheme, shown, parts.path, "", "")),
+    )
+
+
+def handles(url: str) -> bool:
+    """Whether `connect` opens this URL itself (else open it through SQLAlchemy)."""
+    return sqlite_path(url) is not None or _postgresql(url) is not None
+
+
+@contextmanager
+def connect(url: str) -> Iterator[Reader]:
+    """A read-only transaction straight from the driver, for a URL that `handles` accepts. A
+    SQLite file must already exist (connecting would create an empty one): check first."""
+    path = sqlite_path(url)
+    if path is not None:
+        connection = sqlite3.connect(
+            path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None
+        )
+        try:
+            connection.execute("BEGIN DEFERRED")  # one snapshot for every query
+            yield Reader(connection, str(path), (sqlite3.Error,))
+        finally:
+            connection.close()
+        return
+    postgresql = _postgresql(url)
+    if postgresql is None:
+        raise ValueError("not a URL storage.plain opens; use SQLAlchemy")
+    import psycopg
+
+    with psycopg.connect(postgresql[0]) as connection:
+        connection.read_only = True
+        yield Reader(connection, postgresql[1], (psycopg.Error,))

@@ -1,0 +1,53 @@
+"""Which database URLs storage.plain opens with the driver alone (the rest go to SQLAlchemy)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from storage import plain
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:////home/sec/.accord/accord.db", Path("/home/sec/.accord/accord.db")),
+        ("sqlite:///accord.db", Path("accord.db")),
+        ("sqlite+pysqlite:////srv/accord.db", Path("/srv/accord.db")),
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+        ("sqlite:////srv/accord.db?mode=ro&uri=true", None),
+        ("sqlite:////srv/my%20accord.db", None),
+        ("sqlite+aiosqlite:////srv/accord.db", None),
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/accord", None),
+    ],
+)
+def test_sqlite_path_of_plain_urls_only(url: str, path: Path | None) -> None:
+    assert plain.sqlite_path(url) == path
+
+
+def test_postgresql_through_psycopg_without_options_only() -> None:
+    assert plain._postgresql("postgresql+psycopg://bob:s3cr%40t@db.example:5433/accord") == (
+        "postgresql://bob:s3cr%40t@db.example:5433/accord",
+        "postgresql+psycopg://bob:***@db.example:5433/accord",
+    )
+    assert plain._postgresql("postgresql://postgres@127.0.0.1/accord") == (
+        "postgresql://postgres@127.0.0.1/accord",
+        "postgresql://postgres@127.0.0.1/accord",
+    )
+    for other in (
+        "postgresql+psycopg2://postgres@127.0.0.1/accord",
+        "postgresql+psycopg://postgres@127.0.0.1/accord?sslmode=require",
+        "mysql+pymysql://root@127.0.0.1/accord",
+    ):
+        assert plain._postgresql(other) is None
+        assert not plain.handles(other)
+
+
+def test_utc_reads_sqlite_text_and_naive_datetimes_as_utc() -> None:
+    expected = datetime(2026, 12, 18, 17, 0, tzinfo=UTC)
+    assert plain.utc("2026-12-18 17:00:00.000000") == expected
+    assert plain.utc(datetime(2026, 12, 18, 17, 0)) == expected
+    assert plain.utc(None) is None
