@@ -2,20 +2,26 @@
 
 Every variable of contract.md is here. Nothing reads the environment at import time: call
 `load_settings()` where a command or an app starts.
+
+The variables are read as pydantic-settings would read them (prefix `ACCORD_`, any case, the
+environment before `.env`, an empty value counts as unset, a list as JSON) by `_from_environment`,
+and validated by a plain pydantic model: importing pydantic-settings cost every command about
+0.15 s of start-up (bench/RESULTS.md, `accord rounds status`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from statemachines.errors import AccordError
 
@@ -27,10 +33,14 @@ class ConfigError(AccordError):
     """A setting that keeps accord from starting."""
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="ACCORD_", env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True
-    )
+PREFIX = "ACCORD_"
+ENV_FILE = ".env"
+
+
+class Settings(BaseModel):
+    """The settings; values given here come before the environment's (`_from_environment`)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     env: Literal["development", "production"] = "development"
     home: Path = Field(default_factory=lambda: Path.home() / ".accord")
@@ -63,6 +73,13 @@ class Settings(BaseSettings):
     outbox_lease_seconds: int = Field(default=600, ge=1)
     max_reminders: int = 3
     link_grace_hours: int = 72
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, given: Any) -> Any:
+        if not isinstance(given, dict):
+            return given
+        return {**_environment(cls.model_fields), **given}
 
     @field_validator("timezone")
     @classmethod
@@ -145,6 +162,28 @@ def _dev_secret_key(path: Path) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()
+
+
+def _environment(fields: dict[str, Any]) -> dict[str, Any]:
+    """The `ACCORD_*` variables of the environment, then of `.env` in the working directory, by
+    field name: names in any case, empty values skipped, lists decoded from JSON."""
+    found: dict[str, Any] = {}
+    sources: list[dict[str, str | None]] = [dict(os.environ)]
+    if Path(ENV_FILE).is_file():
+        from dotenv import dotenv_values
+
+        sources.append(dotenv_values(ENV_FILE, encoding="utf-8"))
+    for source in sources:
+        for key, value in source.items():
+            name = key.lower().removeprefix(PREFIX.lower())
+            if not value or name == key.lower() or name not in fields or name in found:
+                continue
+            found[name] = value
+    for name, value in found.items():
+        if get_origin(fields[name].annotation) is list:
+            with suppress(ValueError):  # if not JSON, validation says what is wrong with it
+                found[name] = json.loads(value)
+    return found
 
 
 def load_settings(**overrides: object) -> Settings:

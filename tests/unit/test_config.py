@@ -91,3 +91,39 @@ def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> N
     assert s.smtp_username is None and s.smtp_password is None
     assert s.uses_dev_mailbox and s.smtp_address == ("127.0.0.1", 1025)
     assert s.db_url.startswith("sqlite:///")
+
+
+def test_the_environment_comes_before_dot_env_and_given_values_before_both(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text(
+        "ACCORD_MAIL_FROM=file@example.org\nACCORD_PUBLIC_URL=https://file.example.org/\n"
+        "ACCORD_SMTP_HOST=\nOTHER_SMTP_HOST=ignored\naccord_timezone=Europe/Oslo\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("ACCORD_MAIL_FROM", "env@example.org")
+    monkeypatch.setenv("ACCORD_PUBLIC_URL", "")  # empty: the file's value stands
+    s = load_settings()
+    assert s.mail_from == "env@example.org"
+    assert s.public_url == "https://file.example.org"
+    assert s.timezone == "Europe/Oslo" and s.smtp_host is None
+    assert load_settings(mail_from="given@example.org").mail_from == "given@example.org"
+    assert Settings(home=tmp_path).mail_from == "env@example.org"
+
+
+def test_a_list_is_read_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCORD_REMINDER_DAYS", "[5, 2, 1]")
+    assert load_settings().reminder_days == [5, 2, 1]
+    monkeypatch.setenv("ACCORD_REMINDER_DAYS", "5,2")
+    with pytest.raises(ConfigError, match="ACCORD_REMINDER_DAYS") as caught:
+        load_settings()
+    assert "\n" not in str(caught.value)
+
+
+def test_settings_import_no_pydantic_settings() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, accord.config; print('pydantic_settings' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
