@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
-
-from transitions import EventData
+from typing import TYPE_CHECKING, Any
 
 from statemachines.machine import Lifecycle, require
+
+if TYPE_CHECKING:
+    from transitions import EventData  # imported when a machine is first built
 
 PROPOSED, ASSESSED, IN_PROGRESS, DONE, DROPPED = (
     "proposed",

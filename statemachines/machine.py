@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
-from typing import Any
-
-from transitions import EventData, Machine
+from typing import TYPE_CHECKING, Any
 
 from statemachines.errors import GuardFailed, IllegalTransition
 
-Guard = Callable[[EventData], bool]
+if TYPE_CHECKING:
+    from transitions import EventData, Machine
+
+# `transitions` is imported when a machine is first built, not with the rules: reading a tally
+# (`accord rounds status`) needs no machine.
+Guard = Callable[["EventData"], bool]
 
 
 class Lifecycle:
@@ -36,6 +39,8 @@ class Lifecycle:
 
     @cached_property
     def machine(self) -> Machine:
+        from transitions import Machine
+
         return Machine(
             model=None,
             states=list(self.states),

@@ -10,12 +10,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from transitions import EventData
+from typing import TYPE_CHECKING, Any
 
 from statemachines.errors import InvalidInput
 from statemachines.machine import Lifecycle, require
+
+if TYPE_CHECKING:
+    from transitions import EventData  # imported when a machine is first built
 
 OPEN, CLOSED = "open", "closed"
 ENDORSED, NOT_ENDORSED, CONSULTED = "endorsed", "not_endorsed", "consulted"

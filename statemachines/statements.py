@@ -12,12 +12,13 @@ import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from transitions import EventData
+from typing import TYPE_CHECKING, Any
 
 from statemachines.errors import GuardFailed
 from statemachines.machine import Lifecycle, require
+
+if TYPE_CHECKING:
+    from transitions import EventData  # imported when a machine is first built
 from statemachines.rounds import ENDORSED, NOT_ENDORSED
 
 DRAFT, CIRCULATED, PUBLISHED, WITHDRAWN = "draft", "circulated", "published", "withdrawn"
