@@ -8,13 +8,13 @@ Each run imports into a fresh copy of a migrated database; the median is compare
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from _support import load, machine
 
 from accord.config import load_settings
 from accord.services.context import Context
@@ -129,14 +129,12 @@ def main() -> None:
             ("sample report (21 actions)", SAMPLE, 0.1),
             (f"generated ({args.actions} actions)", big, 2.0),
         ]
-        print(
-            f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, SQLite"
-        )
+        print(f"{machine()}; SQLite")
         first = timed(template, SAMPLE, 1)[0]
         print(f"{'first import in the process':<28} {first * 1000:8.1f} ms (not a goal)")
         for label, report, goal in cases:
             print(line(label, timed(template, report, args.runs), goal))
+        print(load())
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
