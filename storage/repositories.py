@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session
 
 from statemachines.actions import TERMINAL, Action, Responsibility
@@ -202,6 +202,21 @@ class ActionRepository(_Repository):
         if overdue_on:
             query = query.where(t.actions.c.due_on < overdue_on, t.actions.c.state.not_in(TERMINAL))
         return list(self.session.scalars(query).unique())
+
+    def open_counts(self) -> tuple[dict[str, int], int]:
+        """Open actions by state, and how many of them have no due date: counted in SQL."""
+        query = (
+            select(
+                t.actions.c.state,
+                func.count(),
+                func.sum(case((t.actions.c.due_on.is_(None), 1), else_=0)),
+            )
+            .where(t.actions.c.state.not_in(TERMINAL))
+            .group_by(t.actions.c.state)
+            .order_by(t.actions.c.state)
+        )
+        rows = self.session.execute(query).all()
+        return {state: int(n) for state, n, _ in rows}, sum(int(u or 0) for _, _, u in rows)
 
     def for_meeting(self, meeting: Meeting) -> list[Action]:
         return self.list(meeting_id=meeting.id)

@@ -9,6 +9,8 @@
   accord.mail.render.prepare): the same bytes as rendering each mail, hostile names included.
 - The sweep only opens a transaction for the rounds with something due: the same closes and
   reminders as visiting every round.
+- The weekly action digest counts the open actions in SQL and lists the due ones it already
+  read: the same digest as building it from every open action.
 """
 
 from __future__ import annotations
@@ -212,3 +214,60 @@ def test_the_sweep_moves_the_same_rounds_as_visiting_each(ctx) -> None:
     )
     assert sweep_rounds(later) == {"open_rounds": 2, "closed": 1, "reminders": 0}
     assert round_status(ctx, first["id"])["state"] == "closed"
+
+
+def _digest_from_every_open_action(ctx: Context) -> dict[str, Any]:
+    """The digest as it was built before: every open action loaded and looked at."""
+    from collections import Counter
+
+    from accord.services.reminders import DIGEST_LIMIT, STAGES, _action_facts
+    from statemachines.actions import TERMINAL
+
+    local = ctx.now().astimezone(ctx.settings.tz)
+    today = local.date()
+    with ctx.uow(readonly=True) as uow:
+        actions = [a for a in uow.actions.list() if a.state not in TERMINAL]
+        facts = [_action_facts(a, today) for a in actions]
+    overdue = [f for f in facts if f["days"] is not None and f["days"] < 0]
+    soon = [f for f in facts if f["days"] is not None and 0 <= f["days"] <= STAGES["14-days"]]
+    year, week, _ = local.isocalendar()
+    return {
+        "week": f"{year}-W{week:02d}",
+        "today": today.isoformat(),
+        "open": len(actions),
+        "states": dict(Counter(a.state for a in actions)),
+        "overdue": overdue[:DIGEST_LIMIT],
+        "overdue_total": len(overdue),
+        "due_soon": soon[:DIGEST_LIMIT],
+        "due_soon_total": len(soon),
+        "unscheduled": sum(1 for f in facts if f["due"] is None),
+    }
+
+
+def test_the_digest_counted_in_sql_is_the_digest_of_every_open_action(ctx) -> None:
+    from sqlalchemy import update
+
+    from accord.services.reminders import remind_actions
+    from accord.services.reports import import_report
+    from tests.conftest import SAMPLE_REPORT
+
+    import_report(ctx, SAMPLE_REPORT)
+    with ctx.uow() as uow:
+        ids = sorted(uow.session.scalars(select(t.actions.c.id)))
+        assert len(ids) > 10
+        uow.session.execute(update(t.actions).where(t.actions.c.id == ids[0]).values(state="done"))
+        uow.session.execute(
+            update(t.actions).where(t.actions.c.id == ids[1]).values(state="in_progress")
+        )
+        uow.session.execute(
+            update(t.actions).where(t.actions.c.id.in_(ids[2:4])).values(due_on=None)
+        )
+        uow.commit()
+    expected = _digest_from_every_open_action(ctx)
+    assert expected["overdue_total"] and expected["unscheduled"] and len(expected["states"]) > 1
+    assert remind_actions(ctx).digest
+    with ctx.uow(readonly=True) as uow:
+        [digest] = uow.session.scalars(
+            select(t.outbox.c.data).where(t.outbox.c.purpose == "action_digest")
+        )
+    assert digest == expected
