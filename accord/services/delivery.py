@@ -27,7 +27,7 @@ from accord.services.context import Context
 from accord.services.links import link_url, make_token
 from accord.services.statements import known_kinds
 from statemachines import rounds as rules
-from statemachines.records import Group
+from statemachines.errors import NotFound
 from storage import tables as t
 from storage.uow import UnitOfWork
 
@@ -221,7 +221,8 @@ class Composer:
         self.secret = ctx.settings.resolve_secret_key()
         self.kinds = known_kinds(uow)
         self._rounds: dict[int, dict[str, Any]] = {}
-        self._statements: dict[int, dict[str, Any]] = {}
+        self._statement_rows: dict[int, tuple[Any, list[Any]]] = {}
+        self._statements: dict[tuple[int, int | None], dict[str, Any]] = {}
         self._skeletons: dict[tuple[Any, ...], Any] = {}
         self._seen: dict[tuple[Any, ...], int] = {}
 
@@ -232,6 +233,7 @@ class Composer:
 
         members = self._members({r.member_id for r in rows if r.member_id})
         keys = self._reply_keys(rows)
+        self._load({r.round_id for r in rows if r.round_id}, {r.statement_id for r in rows})
         messages, unwritable = [], []
         for row in rows:
             member = members.get(row.member_id)
@@ -343,37 +345,68 @@ class Composer:
         context["reply_address"] = pattern.format(key=reply_key) if reply_key else ""
         context["reminder_number"] = (row.data or {}).get("reminder_number", 0)
 
+    def _load(self, round_ids: set[int], statement_ids: set[int | None]) -> None:
+        """The rounds (with their group's name) and statements (with their versions) not loaded
+        yet, one query each for a whole batch: a sweep's mail comes from many rounds."""
+        session = self.uow.session
+        wanted = sorted(round_ids - self._rounds.keys())
+        if wanted:
+            tz = self.settings.tz
+            query = (
+                select(t.rounds, t.groups.c.name.label("group_name"))
+                .outerjoin(t.groups, t.groups.c.id == t.rounds.c.group_id)
+                .where(t.rounds.c.id.in_(wanted))
+            )
+            for rnd in session.execute(query):
+                self._rounds[rnd.id] = {
+                    "id": rnd.id,
+                    "mode": rnd.mode,
+                    "rule": rnd.rule,
+                    "rule_text": rule_text(rnd.rule),
+                    "group": rnd.group_name or "",
+                    "deadline_member": _when(rnd.deadline, tz),
+                    "deadline_secretariat": _when(rnd.deadline, tz),
+                    "member_timezone": self.settings.timezone,
+                    "secretariat_timezone": self.settings.timezone,
+                    "outcome": rnd.outcome,
+                    "close_reason": rnd.close_reason,
+                    "flagged_political": bool(rnd.flagged_political),
+                    "state": rnd.state,
+                    "_deadline": rnd.deadline,
+                    "_sha": rnd.text_sha256,
+                    "_version": rnd.version_number,
+                }
+        ids = sorted(i for i in statement_ids if i is not None and i not in self._statement_rows)
+        if ids:
+            versions: dict[int, list[Any]] = {i: [] for i in ids}
+            query = (
+                select(t.statement_versions)
+                .where(t.statement_versions.c.statement_id.in_(ids))
+                .order_by(t.statement_versions.c.statement_id, t.statement_versions.c.number)
+            )
+            for version in session.execute(query):
+                versions[version.statement_id].append(version)
+            for statement in session.execute(
+                select(t.statements).where(t.statements.c.id.in_(ids))
+            ):
+                self._statement_rows[statement.id] = (statement, versions[statement.id])
+
     def _round(self, round_id: int) -> dict[str, Any]:
         if round_id not in self._rounds:
-            rnd = self.uow.rounds.get(round_id)
-            group = self.uow.session.get(Group, rnd.group_id)
-            tz = self.settings.tz
-            self._rounds[round_id] = {
-                "id": rnd.id,
-                "mode": rnd.mode,
-                "rule": rnd.rule,
-                "rule_text": rule_text(rnd.rule),
-                "group": group.name if group else "",
-                "deadline_member": _when(rnd.deadline, tz),
-                "deadline_secretariat": _when(rnd.deadline, tz),
-                "member_timezone": self.settings.timezone,
-                "secretariat_timezone": self.settings.timezone,
-                "outcome": rnd.outcome,
-                "close_reason": rnd.close_reason,
-                "flagged_political": bool(rnd.flagged_political),
-                "state": rnd.state,
-                "_deadline": rnd.deadline,
-                "_sha": rnd.text_sha256,
-                "_version": rnd.version_number,
-            }
+            self._load({round_id}, set())
+            if round_id not in self._rounds:
+                raise NotFound(f"no round with id {round_id}")
         return self._rounds[round_id]
 
     def _statement(self, statement_id: int, round_id: int | None) -> dict[str, Any]:
         key = (statement_id, round_id)
         if key not in self._statements:
-            statement = self.uow.statements.get(statement_id)
-            number = self._round(round_id)["_version"] if round_id else statement.current.number
-            version = next(v for v in statement.versions if v.number == number)
+            self._load(set(), {statement_id})
+            if statement_id not in self._statement_rows:
+                raise NotFound(f"no statement with id {statement_id}")
+            statement, versions = self._statement_rows[statement_id]
+            number = self._round(round_id)["_version"] if round_id else versions[-1].number
+            version = next(v for v in versions if v.number == number)
             self._statements[key] = {
                 "id": statement.id,
                 "title": statement.title,
@@ -384,7 +417,7 @@ class Composer:
                 "sha256": version.sha256,
                 "version": version.number,
                 "slug": statement.slug,
-                "_versions": {v.sha256: v.body for v in statement.versions},
+                "_versions": {v.sha256: v.body for v in versions},
             }
         return self._statements[key]
 
