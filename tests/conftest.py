@@ -184,3 +184,40 @@ def ctx(accord_env: dict[str, str]) -> Iterator[object]:
     context = Context(load_settings())
     yield context
     context.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real `prefect server start` for the session, on PostgreSQL (its own database), as in
+    production: the flow tests run against it and the worker test deploys to it. Its API URL.
+
+    Starting a server costs 15-30 s (10 of them migrating its database), so the flow tests share
+    this one instead of entering `prefect_test_harness`, which would start a second. The
+    scheduler is off: the worker test's deployments must not start runs by themselves."""
+    import signal
+    import sys
+
+    from tests.e2e.processes import Process, clean_env, free_port, healthy, wait_for
+
+    name = f"prefect_{uuid.uuid4().hex[:10]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    database = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    port = free_port()
+    folder = tmp_path_factory.mktemp("prefect-server")
+    command = ["server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"]
+    server = Process.start(
+        [sys.executable, "-m", "prefect", *command],
+        clean_env(
+            PREFECT_HOME=str(folder),
+            PREFECT_API_DATABASE_CONNECTION_URL=f"{database}/{name}",
+            PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
+        ),
+        folder,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        wait_for(lambda: healthy(f"{api}/health"), "the Prefect server", 180)
+        yield api
+    finally:
+        server.stop(signal.SIGTERM)
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

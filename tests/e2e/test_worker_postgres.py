@@ -19,7 +19,7 @@ from accord.services.context import Context
 from accord.services.members import import_members
 from accord.services.statements import draft_statement
 from tests.conftest import FIXTURES, _pg_admin, _sqlalchemy_pg_url
-from tests.e2e.processes import Process, clean_env, free_port, healthy, prefect_api, run, wait_for
+from tests.e2e.processes import Process, clean_env, prefect_api, run
 from tests.servers import smtp_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -35,14 +35,6 @@ class Sink:
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         self.recipients += envelope.rcpt_tos
         return "250 OK"
-
-
-@pytest.fixture
-def prefect_database() -> Iterator[str]:
-    name = f"prefect_e2e_{uuid.uuid4().hex[:10]}"
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -62,56 +54,40 @@ def prefect(*args: str, env: dict[str, str]) -> str:
 
 
 def test_a_process_worker_runs_a_round_with_prefect_on_postgresql(
-    tmp_path: Path, prefect_database: str, accord_database: str
+    tmp_path: Path, prefect_server: str, accord_database: str
 ) -> None:
+    """`prefect_server` is the session's server on PostgreSQL (tests/conftest.py)."""
     sink = Sink()
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
     with smtp_server(sink) as smtp_port:
-        accord = {
-            "ACCORD_HOME": str(tmp_path / "home"),
-            "ACCORD_DATABASE_URL": accord_database,
-            "ACCORD_SMTP_HOST": "127.0.0.1",
-            "ACCORD_SMTP_PORT": str(smtp_port),
-        }
-        server = Process.start(
-            [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            clean_env(
-                PREFECT_HOME=str(tmp_path / "prefect"),
-                PREFECT_API_DATABASE_CONNECTION_URL=prefect_database,
-            ),
-            tmp_path,
-        )
         env = clean_env(
-            **accord,
-            PREFECT_API_URL=api,
+            ACCORD_HOME=str(tmp_path / "home"),
+            ACCORD_DATABASE_URL=accord_database,
+            ACCORD_SMTP_HOST="127.0.0.1",
+            ACCORD_SMTP_PORT=str(smtp_port),
+            PREFECT_API_URL=prefect_server,
             PREFECT_HOME=str(tmp_path / "client"),
             ACCORD_CHECKOUT=str(ROOT),
             PREFECT_WORKER_QUERY_SECONDS="1",
         )
-        worker = None
+        prefect("work-pool", "create", "accord", "--type", "process", env=env)
+        prefect("--no-prompt", "deploy", "--all", env=env)
+        worker = Process.start(
+            [*PREFECT, "worker", "start", "--pool", "accord", "--type", "process"], env, ROOT
+        )
         try:
-            wait_for(lambda: healthy(f"{api}/health"), "the Prefect server on PostgreSQL", 120)
-            prefect("work-pool", "create", "accord", "--type", "process", env=env)
-            prefect("--no-prompt", "deploy", "--all", env=env)
-            worker = Process.start(
-                [*PREFECT, "worker", "start", "--pool", "accord", "--type", "process"], env, ROOT
-            )
-            settings = load_settings(home=accord["ACCORD_HOME"], database_url=accord_database)
+            settings = load_settings(home=env["ACCORD_HOME"], database_url=accord_database)
             ctx = Context(settings)
             import_members(ctx, FIXTURES / "members.csv")
             statement = draft_statement(
                 ctx, title="Migrants Day on PostgreSQL", kind="awareness-day", body="Text.\n"
             )
             ctx.db.dispose()
-            flow_run = run_on(api, statement["id"])
+            flow_run = run_on(prefect_server, statement["id"])
             assert flow_run.state.is_completed(), worker.output
             assert flow_run.name == "circulate/migrants-day-on-postgresql/v1"
             assert len(sink.recipients) == 7
         finally:
-            if worker is not None:
-                worker.stop(signal.SIGINT)
-            server.stop(signal.SIGTERM)
+            worker.stop(signal.SIGINT)
 
 
 def run_on(api: str, statement_id: int) -> Any:

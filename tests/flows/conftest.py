@@ -1,6 +1,6 @@
-"""Flow tests: one `prefect_test_harness` for the whole session (it takes 10-20 s to enter; tests
-that run no flow do not start it), an SMTP sink on a free port, and accord's database from the
-shared fixtures.
+"""Flow tests: the session's real Prefect server (`prefect_server`, shared with the worker test;
+tests that run no flow do not start it), an SMTP sink on a free port, and accord's database from
+the shared fixtures.
 
 The flows read their settings from the environment, like a served flow run does, so each test
 sets ACCORD_* (the `accord_env` fixture) and points ACCORD_SMTP_HOST/PORT at the sink.
@@ -8,7 +8,6 @@ sets ACCORD_* (the `accord_env` fixture) and points ACCORD_SMTP_HOST/PORT at the
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,12 +18,15 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_harness(prefect_server: str) -> Iterator[None]:
+    """This process's Prefect client pointed at the session's server."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with prefect_test_harness(server_startup_timeout=90):
+    from flows.launch import flush_to_server
+
+    with temporary_settings({PREFECT_API_URL: prefect_server}):
         yield
+        flush_to_server()  # the last logs and events, while the server is still up
 
 
 @pytest.fixture(autouse=True)
