@@ -50,6 +50,24 @@ def _migrate(url: str) -> None:
         db.dispose()
 
 
+# The files whose tests use the session's Prefect server (`prefect_server`).
+SHARE_THE_PREFECT_SERVER = ("tests/flows/", "tests/e2e/test_worker_postgres.py")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """The two workers of pyproject's addopts (`-n 2`) take whole files, so a file's module
+    fixtures start once, and every file of the session's Prefect server goes to one worker, so
+    one server starts. (xdist's own `--dist loadgroup` marks do not reach this pytest.)"""
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesAndTheServer(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "prefect-server" if path.startswith(SHARE_THE_PREFECT_SERVER) else path
+
+    return FilesAndTheServer(config, log)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "accord.db"
