@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -150,8 +151,10 @@ class Settings(BaseModel):
         return _dev_secret_key(self.home / SECRET_KEY_FILE)
 
 
+@lru_cache(maxsize=64)
 def _dev_secret_key(path: Path) -> str:
-    """Read the development key, creating it (mode 0600, never overwritten) the first time."""
+    """Read the development key, creating it (mode 0600, never overwritten) the first time; read
+    once a process (the reply app reads it for every answer)."""
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)

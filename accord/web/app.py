@@ -170,7 +170,10 @@ class Pages:
     def __init__(self) -> None:
         folder = str(files("templates") / "web")
         self.env = Environment(
-            loader=FileSystemLoader(folder), autoescape=True, undefined=StrictUndefined
+            loader=FileSystemLoader(folder),
+            autoescape=True,
+            undefined=StrictUndefined,
+            auto_reload=False,  # compiled once: no stat of the template files per request
         )
         self.env.filters["local"] = local_time
 
