@@ -292,7 +292,7 @@ def _log_report(
 ) -> Effect:
     def write(uow: UnitOfWork) -> None:
         uow.audit.append(
-            actor=inbound.sender or "mailer-daemon",
+            actor=(inbound.sender or "mailer-daemon")[:320],  # the column's length
             channel="email",
             entity_type="member",
             entity_id=sent.member_id,
