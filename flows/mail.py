@@ -1,9 +1,11 @@
 """Delivering the outbox from a flow: one task run per batch of rows, not one per message.
 
-A round of 10,000 recipients is 20 task runs of 500. A batch whose messages could not all go
-(server down, 4xx) fails its task run, which Prefect retries with exponential backoff; what is
-still pending after the last retry stays in the outbox for the next sweep, and the flow carries on
-(the database is the source of truth, the task run shows the failure).
+Batches hold 500 rows, and a delivery is at most MAX_BATCHES of them: past 5,000 messages each
+batch takes a tenth (claimed and sent 500 rows at a time, so its memory stays that of 500), and a
+round of 10,000 or 50,000 recipients is the same 10 task runs. A batch whose messages could not
+all go (server down, 4xx) fails its task run, which Prefect retries with exponential backoff;
+what is still pending after the last retry stays in the outbox for the next sweep, and the flow
+carries on (the database is the source of truth, the task run shows the failure).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from accord.services.operations import pending_mail, unsent_mail
 from flows.support import blocking
 
 RETRIES = 3
+MAX_BATCHES = 10
 BACKOFF_SECONDS = 10
 
 
@@ -41,7 +44,7 @@ class MailNotSent(Exception):
 )
 async def deliver_batch(ctx: Context, size: int, number: int) -> dict[str, int]:
     """Claim up to `size` outbox rows, send them over reused SMTP connections, mark them."""
-    report = await blocking(deliver, ctx, limit=size, batch=size)
+    report = await blocking(deliver, ctx, limit=size, batch=min(size, BATCH))
     if report.retry_later:
         for error in report.errors[:3]:
             get_run_logger().warning(error)
@@ -60,13 +63,14 @@ async def deliver_outbox(
     `retry_later` is what is still waiting in the outbox afterwards (pending, or claimed by a
     batch that failed and not yet released)."""
     pending = await blocking(pending_mail, ctx)
-    batches = math.ceil(pending / batch)
+    batches = min(math.ceil(pending / batch), MAX_BATCHES)
+    size = math.ceil(pending / batches) if batches else batch
     totals: Counter[str] = Counter(sent=0, failed=0, retry_later=0)
     if not batches:
         return dict(totals)
     progress = await _progress(progress_key, pending)
     for number in range(1, batches + 1):
-        state = await deliver_batch(quote(ctx), batch, number, return_state=True)
+        state = await deliver_batch(quote(ctx), size, number, return_state=True)
         if state.is_failed():
             get_run_logger().warning(
                 "delivery stopped at batch %d of %d; the outbox keeps the rest for the next sweep",

@@ -127,6 +127,22 @@ def test_a_round_is_delivered_in_a_bounded_number_of_task_runs(ctx, flow_env, sm
     assert len(smtp_sink.messages) == 2000
 
 
+def test_a_large_round_is_delivered_in_at_most_ten_batches(ctx, flow_env, smtp_sink) -> None:
+    """2,000 recipients in batches of 100 would be 20 task runs: it is 10 of 200 (MAX_BATCHES),
+    as 50,000 recipients in batches of 500 are."""
+    from flows.mail import MAX_BATCHES
+    from tests.flows.bulk import add_members
+
+    add_members(ctx, 2000, GROUP)
+    statement_id = draft(ctx)
+    state = circulate(statement_id, batch=100)
+    runs = api.task_runs(state.state_details.flow_run_id, MAX_BATCHES + 1)
+    batches = [r for r in runs if r.name.startswith("deliver-batch")]
+    assert len(runs) == MAX_BATCHES + 1 and len(batches) == MAX_BATCHES == 10
+    assert all(r.state.is_completed() for r in runs)
+    assert len(smtp_sink.messages) == 2000
+
+
 def test_sweep_closes_at_the_deadline_and_announces_the_outcome(
     ctx, statement, flow_env, monkeypatch, events
 ) -> None:
