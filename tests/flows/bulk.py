@@ -8,6 +8,20 @@ from accord.services.context import Context
 from storage import tables as t
 
 
+def answer(ctx: Context, round_id: int, email: str, decision: str) -> None:
+    """`email`'s decision, as if they pressed the button behind their link."""
+    from accord.services.rounds import member_by_email, record_decision
+
+    record_decision(
+        ctx,
+        round_id=round_id,
+        member_id=member_by_email(ctx, email),
+        decision=decision,
+        comment=None,
+        channel="link",
+    )
+
+
 def add_members(ctx: Context, count: int, group: str) -> None:
     with ctx.uow() as uow:
         target = uow.groups.get_or_create(group)

@@ -20,11 +20,12 @@ from accord.services.context import Context
 from accord.services.delivery import deliver
 from accord.services.demo import SAMPLE_REPORT
 from accord.services.members import import_members
-from accord.services.rounds import member_by_email, record_decision, start_round
+from accord.services.rounds import start_round
 from accord.services.statements import draft_statement
 from tests.cli import run
 from tests.conftest import FIXED_NOW, FIXTURES
 from tests.flows import api
+from tests.flows.bulk import answer
 
 EMAILS = [
     line.split(",")[1]
@@ -49,14 +50,7 @@ def endorsed_statement() -> int:
         mode="endorse",
     )
     for email in EMAILS:
-        record_decision(
-            ctx,
-            round_id=rnd["id"],
-            member_id=member_by_email(ctx, email),
-            decision="endorse",
-            comment=None,
-            channel="link",
-        )
+        answer(ctx, rnd["id"], email, "endorse")
     assert deliver(ctx).sent == 15  # invitations, receipts, the result to the secretariat
     ctx.db.dispose()
     return int(statement)

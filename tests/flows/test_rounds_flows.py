@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from accord.services.context import Context
 from accord.services.groups import configure_group
 from accord.services.members import import_members
-from accord.services.rounds import member_by_email, record_decision
 from accord.services.statements import draft_statement, show_statement
 from storage import tables as t
 from tests.conftest import FIXED_NOW, FIXTURES
 from tests.flows import api
+from tests.flows.bulk import answer
 from tests.flows.conftest import accord_events
 
 TEXT = "On International Migrants Day, the members of the Advisory Group recall...\n"
@@ -53,17 +53,6 @@ def run_flow(flow: Any, **parameters: Any) -> Any:
     state = asyncio.run(flow(**parameters, return_state=True))
     assert state.is_completed(), state.message
     return state
-
-
-def answer(ctx: Context, round_id: int, email: str, decision: str) -> None:
-    record_decision(
-        ctx,
-        round_id=round_id,
-        member_id=member_by_email(ctx, email),
-        decision=decision,
-        comment=None,
-        channel="link",
-    )
 
 
 @pytest.fixture

@@ -27,13 +27,14 @@ from accord.services.context import Context
 from accord.services.links import make_token
 from accord.services.members import import_members
 from accord.services.publish import publish_statement
-from accord.services.rounds import close_round, member_by_email, record_decision, start_round
+from accord.services.rounds import close_round, start_round
 from accord.services.statements import draft_statement
 from accord.services.sweep import sweep
 from statemachines.errors import AccordError, Conflict
 from storage import tables as t
 from storage.uow import Database
 from tests.conftest import FIXTURES
+from tests.flows.bulk import answer
 from tests.reliability.conftest import DEADLINE, Sink, bulk_round, figure
 from tests.servers import web_process
 
@@ -190,14 +191,7 @@ def test_publications_racing_publish_once(ctx: Context) -> None:
     rnd = start_round(ctx, statement_id=statement["id"], **args)
     for email in ("barry.cusack@example.org", "gemma.pinyol@example.org",
                   "gregory.jaquet@example.org", "ingrid.rasmussen@example.org"):  # fmt: skip
-        record_decision(
-            ctx,
-            round_id=rnd["id"],
-            member_id=member_by_email(ctx, email),
-            decision="endorse",
-            comment=None,
-            channel="link",
-        )
+        answer(ctx, rnd["id"], email, "endorse")
     close_round(ctx, rnd["id"])
     contexts = [Context(ctx.settings, _db=Database(ctx.settings.db_url)) for _ in range(4)]
     try:
