@@ -154,9 +154,8 @@ def move_action(
 def _record(
     ctx: Context, uow: UnitOfWork, action: Action, trigger: str, payload: dict[str, Any]
 ) -> None:
-    uow.audit.append(
-        actor=ctx.actor,
-        channel=ctx.channel,
+    ctx.record(
+        uow,
         entity_type="action",
         entity_id=action.id,
         action=trigger,

@@ -49,9 +49,8 @@ def configure_group(
         if auto_publish is not None:
             group.auto_publish = auto_publish
         settings = group_dict(group, uow.groups.member_count(group))
-        uow.audit.append(
-            actor=ctx.actor,
-            channel=ctx.channel,
+        ctx.record(
+            uow,
             entity_type="group",
             entity_id=group.name,
             action="configure",
@@ -76,9 +75,8 @@ def set_kind(ctx: Context, name: str, meaning: str) -> dict[str, str]:
     with ctx.uow() as uow:
         uow.session.execute(delete(t.kinds).where(t.kinds.c.name == name))
         uow.session.execute(t.kinds.insert().values(name=name, meaning=meaning))
-        uow.audit.append(
-            actor=ctx.actor,
-            channel=ctx.channel,
+        ctx.record(
+            uow,
             entity_type="kind",
             entity_id=name,
             action="set",

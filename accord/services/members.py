@@ -181,9 +181,8 @@ def import_members(ctx: Context, path: Path) -> ImportResult:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with ctx.uow() as uow:
         result = _apply_rows(uow, rows)
-        uow.audit.append(
-            actor=ctx.actor,
-            channel=ctx.channel,
+        ctx.record(
+            uow,
             entity_type="members",
             entity_id=path.name,
             action="import",

@@ -51,9 +51,8 @@ def publish_statement(ctx: Context, statement_id: int) -> dict[str, Any]:
         signatories = _signatories(uow, rnd)
         certificate = _certificate(uow, statement, rnd, group, signatories, now)
         _notify_group(ctx, uow, statement, rnd)
-        uow.audit.append(
-            actor=ctx.actor,
-            channel=ctx.channel,
+        ctx.record(
+            uow,
             entity_type="statement",
             entity_id=statement.id,
             action="publish",

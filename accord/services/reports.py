@@ -74,9 +74,8 @@ def _import(ctx: Context, parsed: ParsedReport, source: str, digest: str) -> Imp
             imported_at=ctx.now(),
         )
         stored = _store(uow, meeting, parsed)
-        uow.audit.append(
-            actor=ctx.actor,
-            channel=ctx.channel,
+        ctx.record(
+            uow,
             entity_type="meeting",
             entity_id=meeting.id,
             action="import",

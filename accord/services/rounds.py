@@ -101,9 +101,8 @@ def start_round(
             [_ask(rnd, m, purpose) for m in members],
             settings=ctx.settings,
         )
-        uow.audit.append(
-            actor=ctx.actor,
-            channel=ctx.channel,
+        ctx.record(
+            uow,
             entity_type="round",
             entity_id=rnd.id,
             action="start",
@@ -608,9 +607,8 @@ def revise_statement(ctx: Context, statement_id: int, body: str) -> dict[str, An
         for rnd in uow.rounds.for_statement(statement.id):
             if rnd.state == OPEN and rnd.mode == "endorse":
                 asked += _reask(ctx, uow, rnd, version.number, version.sha256, previous.sha256)
-        uow.audit.append(
-            actor=ctx.actor,
-            channel=ctx.channel,
+        ctx.record(
+            uow,
             entity_type="statement",
             entity_id=statement.id,
             action="revise",
@@ -682,9 +680,8 @@ def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str
             ],
             settings=ctx.settings,
         )
-        uow.audit.append(
-            actor=ctx.actor,
-            channel=ctx.channel,
+        ctx.record(
+            uow,
             entity_type="statement",
             entity_id=statement.id,
             action="withdraw",

@@ -76,9 +76,8 @@ def draft_statement(
         version = statement.add_version(body, at=ctx.now())
         uow.statements.add(statement)
         uow.flush()
-        uow.audit.append(
-            actor=ctx.actor,
-            channel=ctx.channel,
+        ctx.record(
+            uow,
             entity_type="statement",
             entity_id=statement.id,
             action="draft",
