@@ -29,7 +29,7 @@ from accord.mail.render import prepare, render
 from accord.services import answers, status
 from accord.services.context import Context
 from accord.services.delivery import PERSONAL, Composer
-from accord.services.links import make_token, read_token
+from accord.services.links import read_token
 from accord.services.members import import_members
 from accord.services.rounds import (
     close_round,
@@ -43,6 +43,7 @@ from statemachines.errors import AccordError, NotFound
 from storage import plain
 from storage import tables as t
 from tests.conftest import FIXED_NOW, FIXTURES
+from tests.links import member_token
 
 DEADLINE = FIXED_NOW + timedelta(days=10)
 TEXT = "On International Migrants Day, the members of the Advisory Group recall...\n"
@@ -127,15 +128,13 @@ def test_the_reply_page_read_in_one_query_is_the_page_read_the_long_way(ctx) -> 
     members = _members(ctx, rnd["id"])
     _answer(ctx, rnd["id"], members[2], "abstain", "busy & <away>")
     secret = ctx.settings.resolve_secret_key()
-    grace = timedelta(hours=ctx.settings.link_grace_hours)
     for member_id in members:
-        token = make_token(
-            secret,
+        token = member_token(
+            ctx,
             round_id=rnd["id"],
             member_id=member_id,
             text_sha256=rnd["text_sha256"],
             deadline=DEADLINE,
-            grace=grace,
         )
         claims = read_token(secret, token, ctx.now())
         assert answers.reply_page(ctx, token) == answers._reply_page_checked(ctx, claims)

@@ -20,12 +20,12 @@ import pytest
 from sqlalchemy import func, select
 
 from accord.services.context import Context
-from accord.services.links import make_token
 from accord.services.members import import_members
 from accord.services.rounds import close_round, revise_statement, round_status, start_round
 from accord.services.statements import draft_statement
 from storage import tables as t
 from tests.conftest import FIXED_NOW, FIXTURES
+from tests.links import member_token
 from tests.servers import serving
 
 DEADLINE = FIXED_NOW + timedelta(days=10)  # 2023-10-11 09:00 UTC
@@ -81,13 +81,13 @@ class OpenRound:
         secret: str | None = None,
     ) -> str:
         """The member's link token, as the mail composer makes it."""
-        return make_token(
-            secret or self.ctx.settings.resolve_secret_key(),
+        return member_token(
+            self.ctx,
             round_id=self.round_id,
             member_id=self.members[email],
             text_sha256=sha256 or self.sha256,
             deadline=deadline,
-            grace=timedelta(hours=self.ctx.settings.link_grace_hours),
+            secret=secret,
         )
 
     def status(self) -> dict[str, Any]:

@@ -24,7 +24,6 @@ import pytest
 from sqlalchemy import func, select
 
 from accord.services.context import Context
-from accord.services.links import make_token
 from accord.services.members import import_members
 from accord.services.publish import publish_statement
 from accord.services.rounds import close_round, start_round
@@ -35,6 +34,7 @@ from storage import tables as t
 from storage.uow import Database
 from tests.conftest import FIXTURES
 from tests.flows.bulk import answer
+from tests.links import member_token
 from tests.reliability.conftest import DEADLINE, Sink, bulk_round, figure
 from tests.servers import web_process
 
@@ -72,17 +72,14 @@ def test_300_members_answering_twice_at_once_are_all_recorded_exactly(
     with ctx.uow(readonly=True) as uow:
         query = select(t.recipients.c.member_id).where(t.recipients.c.round_id == rnd["id"])
         member_ids = sorted(uow.session.scalars(query))[:ANSWERING]
-    secret = ctx.settings.resolve_secret_key()
-    grace = timedelta(hours=ctx.settings.link_grace_hours)
 
     def link(member_id: int) -> str:
-        token = make_token(
-            secret,
+        token = member_token(
+            ctx,
             round_id=rnd["id"],
             member_id=member_id,
             text_sha256=rnd["text_sha256"],
             deadline=DEADLINE,
-            grace=grace,
         )
         return f"/r/{token}"
 
