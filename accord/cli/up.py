@@ -325,12 +325,13 @@ def _carry_mail(settings: Settings, log: Path, stopping: threading.Event) -> Non
     """Send waiting outbox mail every COURIER_EVERY_S until `stopping`; a failure is logged and
     tried again next time (the outbox keeps the mail), never the end of the thread."""
     from accord.services.context import Context
-    from accord.services.delivery import deliver, has_pending
+    from accord.services.delivery import deliver
+    from accord.services.operations import pending_mail
 
     ctx = Context(settings)
     while not stopping.wait(COURIER_EVERY_S):
         try:
-            if has_pending(ctx):
+            if pending_mail(ctx):
                 report = deliver(ctx)
                 _log(log, f"sent {report.sent}, failed {report.failed}, later {report.retry_later}")
         except Exception as error:  # the database or SMTP is away: the next turn tries again

@@ -20,11 +20,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 
 from accord.services.context import Context
 from accord.services.links import link_url, make_token
+from accord.services.outbox import claimable
 from accord.services.statements import known_kinds
 from statemachines import rounds as rules
 from statemachines.errors import NotFound
@@ -83,23 +84,12 @@ def deliver(ctx: Context, *, limit: int | None = None, batch: int = BATCH) -> De
     return report
 
 
-def has_pending(ctx: Context) -> bool:
-    """Whether some mail waits to be sent now (a cheap look, for loops that poll)."""
-    with ctx.uow(readonly=True) as uow:
-        query = select(t.outbox.c.id).where(t.outbox.c.status == "pending").limit(1)
-        return uow.session.scalar(query) is not None
-
-
 def _claim(ctx: Context, size: int, after: int = 0) -> list[Any]:
     now = datetime.now(UTC)
-    claimable = or_(
-        t.outbox.c.status == "pending",
-        and_(t.outbox.c.status == "sending", t.outbox.c.claimed_until < now),
-    )
     with ctx.uow() as uow:
         query = (
             select(t.outbox.c.id)
-            .where(claimable, t.outbox.c.id > after)
+            .where(claimable(now), t.outbox.c.id > after)
             .order_by(t.outbox.c.id)
             .limit(size)
         )

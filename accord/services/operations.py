@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
 from accord.services.context import Context
-from accord.services.outbox import delivery_counts
+from accord.services.outbox import claimable, delivery_counts
 from accord.services.rounds import round_tally
 from statemachines.records import Group
 from storage import tables as t
@@ -127,13 +127,8 @@ def open_round_ids(ctx: Context) -> list[int]:
 
 def pending_mail(ctx: Context) -> int:
     """Outbox rows a sender could claim now (pending, or sending with a lapsed lease)."""
-    now = datetime.now(UTC)
-    claimable = or_(
-        t.outbox.c.status == "pending",
-        and_(t.outbox.c.status == "sending", t.outbox.c.claimed_until < now),
-    )
     with ctx.uow(readonly=True) as uow:
-        query = select(func.count()).select_from(t.outbox).where(claimable)
+        query = select(func.count()).select_from(t.outbox).where(claimable(datetime.now(UTC)))
         return int(uow.session.scalar(query) or 0)
 
 

@@ -11,9 +11,10 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 
 from accord.config import Settings
 from accord.services.status import delivery
@@ -93,6 +94,15 @@ def _present_keys(uow: UnitOfWork, keys: list[str], chunk: int = 500) -> set[str
     for start in range(0, len(keys), chunk):
         present.update(uow.session.scalars(_PRESENT, {"keys": keys[start : start + chunk]}))
     return present
+
+
+def claimable(now: datetime) -> ColumnElement[bool]:
+    """Outbox rows a sender may claim at `now`: pending, or claimed by a sender whose lease ran
+    out (it died or hung)."""
+    return or_(
+        t.outbox.c.status == "pending",
+        and_(t.outbox.c.status == "sending", t.outbox.c.claimed_until < now),
+    )
 
 
 def is_queued(uow: UnitOfWork, dedupe_key: str) -> bool:
