@@ -171,8 +171,12 @@ def _checked_domain(domain: str) -> str | None:
 
 
 def _one_line(text: str) -> str:
-    """Names end up in mail headers: no CR, LF or other control characters."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    """Names end up in mail headers: no CR, LF or other control characters (each becomes a
+    space; a name without any is only spaced out, without going through it character by
+    character)."""
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(text.split())
 
 
 def import_members(ctx: Context, path: Path) -> ImportResult:
