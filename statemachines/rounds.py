@@ -65,6 +65,15 @@ class Tally:
             "pending": self.pending,
         }
 
+    def after_answer(self, previous: str | None, decision: str) -> Tally:
+        """The tally once one recipient's answer `previous` (None: pending) becomes `decision`."""
+        counts = self.as_dict()
+        for key, one in tally([previous]).as_dict().items():
+            counts[key] -= one
+        for key, one in tally([decision]).as_dict().items():
+            counts[key] += one
+        return Tally(**counts)
+
 
 def parse_rule(text: str) -> Rule:
     value = text.strip().lower()
@@ -178,8 +187,23 @@ class Round:
         self.close_reason: str | None = None
         self.closed_at: datetime | None = None
         self.flagged_political = False
+        self.counts = Tally()
         for name, value in fields.items():
             setattr(self, name, value)
+
+    @property
+    def counts(self) -> Tally:
+        """The tally of the recipients' current answers, kept with the round (not recounted)."""
+        return Tally(self.tally_endorse, self.tally_decline, self.tally_abstain, self.tally_pending)
+
+    @counts.setter
+    def counts(self, counts: Tally) -> None:
+        self.tally_endorse, self.tally_decline = counts.endorse, counts.decline
+        self.tally_abstain, self.tally_pending = counts.abstain, counts.pending
+
+    def ask(self, recipients: int) -> None:
+        """Every recipient is asked (again): nobody has answered this text yet."""
+        self.counts = Tally(pending=recipients)
 
     def fire(self, trigger: str, **kwargs: Any) -> str:
         return ROUND_LIFECYCLE.fire(self, trigger, **kwargs)

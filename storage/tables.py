@@ -242,6 +242,12 @@ rounds = Table(
     Column("closed_at", UTCDateTime()),
     Column("flagged_political", Boolean, nullable=False, default=False),
     Column("version", Integer, nullable=False),
+    # The tally of the recipients' current answers, moved with each answer in the same
+    # transaction, so an answer reads one row instead of counting the whole round.
+    *(
+        Column(f"tally_{key}", Integer, nullable=False, server_default="0")
+        for key in ("endorse", "decline", "abstain", "pending")
+    ),
     *_stamps(),
     Index("ix_rounds_state_deadline", "state", "deadline"),
 )

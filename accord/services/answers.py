@@ -12,11 +12,12 @@ from sqlalchemy import and_, bindparam, select
 from accord.services.context import Context
 from accord.services.delivery import rule_text
 from accord.services.links import BadLink, LinkClaims, read_token
-from accord.services.rounds import RoundClosed, StaleText, record_decision
+from accord.services.rounds import RoundClosed, StaleText, check_answer, write_answer
 from accord.services.statements import known_kinds
 from statemachines import rounds as rules
-from statemachines.errors import NotFound
+from statemachines.errors import Conflict, NotFound
 from storage import tables as t
+from storage.uow import UnitOfWork
 
 
 def _claims(ctx: Context, token: str) -> LinkClaims:
@@ -24,9 +25,17 @@ def _claims(ctx: Context, token: str) -> LinkClaims:
 
 
 # Everything the page shows, in one query built once: the round, its statement and the version
-# the round asks about, the member and their current answer, the meaning of the kind.
+# the round asks about, the member and their current answer, the meaning of the kind; and what
+# recording an answer needs besides (`rounds.write_answer`).
 _PAGE = (
     select(
+        t.rounds.c.id,
+        t.rounds.c.statement_id,
+        t.rounds.c.outcome,
+        t.rounds.c.tally_endorse,
+        t.rounds.c.tally_decline,
+        t.rounds.c.tally_abstain,
+        t.rounds.c.tally_pending,
         t.rounds.c.mode,
         t.rounds.c.rule,
         t.rounds.c.deadline,
@@ -42,7 +51,7 @@ _PAGE = (
         t.members.c.email,
         t.members.c.timezone,
         t.recipients.c.id.label("recipient_id"),
-        t.recipients.c.decision,
+        t.recipients.c.decision.label("answered"),
         t.recipients.c.comment,
     )
     .select_from(t.rounds)
@@ -63,6 +72,7 @@ _PAGE = (
     .where(t.rounds.c.id == bindparam("round_id"))
     .order_by(t.statement_versions.c.number)  # a text that came back: its first version, as ever
 )
+_PAGE_LOCKED = _PAGE.with_for_update(of=t.rounds)
 
 
 def reply_page(ctx: Context, token: str) -> dict[str, Any]:
@@ -73,17 +83,26 @@ def reply_page(ctx: Context, token: str) -> dict[str, Any]:
     """
     claims = _claims(ctx, token)
     with ctx.uow(readonly=True) as uow:
-        params = {"round_id": claims.round_id, "member_id": claims.member_id}
-        row = uow.session.execute(_PAGE, params).first()
-        if (
-            row is not None
-            and claims.text_sha256 == row.text_sha256
-            and row.state == rules.OPEN
-            and row.recipient_id is not None
-            and row.number is not None
-        ):
+        row = _page_row(uow, _PAGE, claims)
+        if _answerable(claims, row):
             return _page(ctx, claims.round_id, row)
     return _reply_page_checked(ctx, claims)
+
+
+def _page_row(uow: UnitOfWork, query: Any, claims: LinkClaims) -> Any:
+    params = {"round_id": claims.round_id, "member_id": claims.member_id}
+    return uow.session.connection().execute(query, params).first()
+
+
+def _answerable(claims: LinkClaims, row: Any) -> bool:
+    """Whether the page's row is that of a genuine link to an open round, as it was sent."""
+    return (
+        row is not None
+        and claims.text_sha256 == row.text_sha256
+        and row.state == rules.OPEN
+        and row.recipient_id is not None
+        and row.number is not None
+    )
 
 
 def _page(ctx: Context, round_id: int, row: Any) -> dict[str, Any]:
@@ -107,7 +126,7 @@ def _page(ctx: Context, round_id: int, row: Any) -> dict[str, Any]:
             "secretariat_timezone": ctx.settings.timezone,
         },
         "choices": list(rules.DECISIONS[row.mode]),
-        "current": {"decision": row.decision, "comment": row.comment},
+        "current": {"decision": row.answered, "comment": row.comment},
     }
 
 
@@ -159,14 +178,19 @@ def _reply_page_checked(ctx: Context, claims: LinkClaims) -> dict[str, Any]:
 
 
 def answer_by_link(ctx: Context, token: str, decision: str, comment: str | None) -> dict[str, Any]:
-    """Record the button the member pressed on their page."""
+    """Record the button the member pressed on their page, in one transaction that reads the page
+    with the round locked. Returns the page (`reply_page`'s, as it was before the answer) and
+    the answer as recorded (`recorded`). A link its page would refuse is refused the same way."""
     claims = _claims(ctx, token)
-    return record_decision(
-        ctx,
-        round_id=claims.round_id,
-        member_id=claims.member_id,
-        decision=decision,
-        comment=comment,
-        channel="link",
-        text_sha256=claims.text_sha256,
-    )
+    with ctx.uow() as uow:
+        row = _page_row(uow, _PAGE_LOCKED, claims)
+        if _answerable(claims, row):
+            page = _page(ctx, claims.round_id, row)
+            check_answer(row, decision)
+            recorded = write_answer(
+                ctx, uow, row, claims.member_id, decision, comment, channel="link"
+            )
+            uow.commit()
+            return {**page, "recorded": recorded}
+    _reply_page_checked(ctx, claims)  # raises what the page would show
+    raise Conflict("the round changed while the answer was being recorded")

@@ -13,7 +13,6 @@ from sqlalchemy import func, or_, select
 
 from accord.services.context import Context
 from accord.services.outbox import claimable, delivery_counts
-from accord.services.rounds import round_tally
 from statemachines.records import Group
 from storage import tables as t
 
@@ -110,7 +109,7 @@ def round_facts(ctx: Context, round_id: int) -> RoundFacts:
             outcome=rnd.outcome,
             deadline=rnd.deadline,
             version=rnd.version_number,
-            tally=round_tally(uow, rnd).as_dict(),
+            tally=rnd.counts.as_dict(),
             delivery=delivery_counts(uow, rnd.id),
         )
 

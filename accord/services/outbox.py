@@ -58,31 +58,40 @@ def _keyed_message_id(secret: bytes, settings: Settings, dedupe_key: str) -> str
 def enqueue(uow: UnitOfWork, mails: Iterable[Mail], *, settings: Settings) -> int:
     """Insert the rows in one statement; keys already present are skipped (idempotent)."""
     secret = settings.resolve_secret_key().encode()  # read once, not once a row
-    rows = [
-        {
-            "dedupe_key": m.dedupe_key,
-            "purpose": m.purpose,
-            "to_addr": m.to_addr,
-            "round_id": m.round_id,
-            "member_id": m.member_id,
-            "statement_id": m.statement_id,
-            "thread_id": m.thread_id,
-            "data": dict(m.data or {}),
-            "message_id": _keyed_message_id(secret, settings, m.dedupe_key),
-            "status": "pending",
-            "attempts": 0,
-        }
-        for m in mails
-    ]
+    rows = [_row(m, secret, settings) for m in mails]
     if not rows:
         return 0
     present = _present_keys(uow, [r["dedupe_key"] for r in rows])
     fresh = [r for r in rows if r["dedupe_key"] not in present]
     if fresh:
-        uow.session.execute(t.outbox.insert(), fresh)
+        uow.session.execute(_INSERT, fresh)
     return len(fresh)
 
 
+def enqueue_new(uow: UnitOfWork, mail: Mail, *, settings: Settings) -> None:
+    """Insert one row whose key names something written in this same transaction (a receipt for
+    a new decision id), so it cannot be present yet: no lookup first."""
+    row = _row(mail, settings.resolve_secret_key().encode(), settings)
+    uow.session.connection().execute(_INSERT, row)
+
+
+def _row(mail: Mail, secret: bytes, settings: Settings) -> dict[str, Any]:
+    return {
+        "dedupe_key": mail.dedupe_key,
+        "purpose": mail.purpose,
+        "to_addr": mail.to_addr,
+        "round_id": mail.round_id,
+        "member_id": mail.member_id,
+        "statement_id": mail.statement_id,
+        "thread_id": mail.thread_id,
+        "data": dict(mail.data or {}),
+        "message_id": _keyed_message_id(secret, settings, mail.dedupe_key),
+        "status": "pending",
+        "attempts": 0,
+    }
+
+
+_INSERT = t.outbox.insert()
 # Built once (an expanding IN): a new statement per call costs more than running it.
 _PRESENT = select(t.outbox.c.dedupe_key).where(
     t.outbox.c.dedupe_key.in_(bindparam("keys", expanding=True))

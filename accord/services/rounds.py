@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from accord.services.context import Context
-from accord.services.outbox import Mail, asking_message_ids, enqueue
+from accord.services.outbox import Mail, asking_message_ids, enqueue, enqueue_new
 from accord.services.statements import known_kinds
 from accord.services.status import round_document
 from statemachines import rounds as rules
@@ -92,6 +92,7 @@ def start_round(
             text_sha256=current.sha256,
             version_number=current.number,
         )
+        rnd.ask(len(members))
         uow.rounds.add(rnd)
         uow.flush()
         _add_recipients(uow, rnd, members)
@@ -195,26 +196,41 @@ def _ask(rnd: Round, member: Any, purpose: str) -> Mail:
 
 
 # The statements of an answer, built once: building a statement anew each time costs more than
-# running it (SQLAlchemy derives its cache key from the new object).
-_DECISION_COUNTS = (
-    select(t.recipients.c.decision, func.count())
-    .where(t.recipients.c.round_id == bindparam("round_id"))
-    .group_by(t.recipients.c.decision)
-)
-_RECIPIENT = (
-    select(t.recipients.c.decision, t.members.c.email)
-    .join(t.members, t.members.c.id == t.recipients.c.member_id)
-    .where(
-        t.recipients.c.round_id == bindparam("round_id"),
-        t.recipients.c.member_id == bindparam("member_id"),
+# running it (SQLAlchemy derives its cache key from the new object). They run on the unit of
+# work's connection, as Core: an answer touches no mapped object unless it closes the round.
+_ANSWERING = (
+    select(
+        t.rounds.c.id,
+        t.rounds.c.statement_id,
+        t.rounds.c.mode,
+        t.rounds.c.rule,
+        t.rounds.c.deadline,
+        t.rounds.c.state,
+        t.rounds.c.outcome,
+        t.rounds.c.text_sha256,
+        t.rounds.c.tally_endorse,
+        t.rounds.c.tally_decline,
+        t.rounds.c.tally_abstain,
+        t.rounds.c.tally_pending,
+        t.recipients.c.id.label("recipient_id"),
+        t.recipients.c.decision.label("answered"),
+        t.members.c.email,
     )
+    .select_from(t.rounds)
+    .outerjoin(
+        t.recipients,
+        and_(
+            t.recipients.c.round_id == t.rounds.c.id,
+            t.recipients.c.member_id == bindparam("member_id"),
+        ),
+    )
+    .outerjoin(t.members, t.members.c.id == t.recipients.c.member_id)
+    .where(t.rounds.c.id == bindparam("round_id"))
+    .with_for_update(of=t.rounds)
 )
 _SET_DECISION = (
     update(t.recipients)
-    .where(
-        t.recipients.c.round_id == bindparam("b_round_id"),
-        t.recipients.c.member_id == bindparam("b_member_id"),
-    )
+    .where(t.recipients.c.id == bindparam("b_recipient_id"))
     .values(
         decision=bindparam("b_decision"),
         decision_sha256=bindparam("b_text_sha256"),
@@ -223,29 +239,28 @@ _SET_DECISION = (
     )
 )
 _ADD_DECISION = t.decisions.insert()
+_MOVE_TALLY = (
+    update(t.rounds)
+    .where(t.rounds.c.id == bindparam("b_round_id"))
+    .values(
+        tally_endorse=bindparam("b_endorse"),
+        tally_decline=bindparam("b_decline"),
+        tally_abstain=bindparam("b_abstain"),
+        tally_pending=bindparam("b_pending"),
+        flagged_political=t.rounds.c.flagged_political | bindparam("b_political"),
+        version=t.rounds.c.version + 1,
+    )
+)
 
 
-def decisions_of(uow: UnitOfWork, round_id: int) -> list[str | None]:
-    query = select(t.recipients.c.decision).where(t.recipients.c.round_id == round_id)
-    return list(uow.session.scalars(query))
-
-
-def round_tally(uow: UnitOfWork, rnd: Round) -> rules.Tally:
-    """The tally, counted by the database (one row per distinct decision, not per recipient)."""
-    counts = _no_counts()
-    for decision, number in uow.session.execute(_DECISION_COUNTS, {"round_id": rnd.id}):
-        _count(counts, decision, number)
-    return rules.Tally(**counts)
-
-
-def _no_counts() -> dict[str, int]:
-    return dict.fromkeys(("endorse", "decline", "abstain", "pending"), 0)
-
-
-def _count(counts: dict[str, int], decision: str | None, number: int) -> None:
-    """Add `number` answers `decision` to `counts`, counted as `rules.tally` counts one."""
-    for key, one in rules.tally([decision]).as_dict().items():
-        counts[key] += one * number
+def answering(uow: UnitOfWork, round_id: int, member_id: int) -> Any:
+    """The round's row, locked, with the recipient's current answer and address (None when the
+    member is not a recipient); NotFound for a round that does not exist."""
+    params = {"round_id": round_id, "member_id": member_id}
+    row = uow.session.connection().execute(_ANSWERING, params).first()
+    if row is None:
+        raise NotFound(f"no round with id {round_id}")
+    return row
 
 
 def record_decision(
@@ -260,64 +275,98 @@ def record_decision(
     actor: str | None = None,
 ) -> dict[str, Any]:
     """Record one member's answer (replacing their earlier one), confirm it, close if due."""
+    with ctx.uow() as uow:
+        row = answering(uow, round_id, member_id)
+        check_answer(row, decision)
+        if text_sha256 is not None and text_sha256 != row.text_sha256:
+            raise StaleText("this link is for an earlier version of the text; use the newest mail")
+        if row.recipient_id is None:
+            raise NotFound(f"member {member_id} is not a recipient of round {round_id}")
+        recorded = write_answer(
+            ctx, uow, row, member_id, decision, comment, channel=channel, actor=actor
+        )
+        uow.commit()
+        return recorded
+
+
+def check_answer(row: Any, decision: str) -> None:
+    """Refuse a decision the round's mode does not offer, or any answer to a closed round."""
+    if decision not in rules.DECISIONS[row.mode]:
+        allowed = ", ".join(rules.DECISIONS[row.mode])
+        raise InvalidInput(f"unknown decision '{decision}' (use {allowed})")
+    if row.state != OPEN:
+        raise RoundClosed(f"round {row.id} is closed; answers are no longer recorded")
+
+
+def write_answer(
+    ctx: Context,
+    uow: UnitOfWork,
+    row: Any,
+    member_id: int,
+    decision: str,
+    comment: str | None,
+    *,
+    channel: str,
+    actor: str | None = None,
+) -> dict[str, Any]:
+    """Write a checked answer (`row` from `answering`): the recipient's current decision, the
+    history, the round's tally, the decision record and the receipt; close the round if due."""
     comment = clean_comment(comment)
     now = ctx.now()
-    with ctx.uow() as uow:
-        rnd = _locked_round(uow, round_id)
-        if decision not in rules.DECISIONS[rnd.mode]:
-            allowed = ", ".join(rules.DECISIONS[rnd.mode])
-            raise InvalidInput(f"unknown decision '{decision}' (use {allowed})")
-        if rnd.state != OPEN:
-            raise RoundClosed(f"round {rnd.id} is closed; answers are no longer recorded")
-        if text_sha256 is not None and text_sha256 != rnd.text_sha256:
-            raise StaleText("this link is for an earlier version of the text; use the newest mail")
-        recipient = _recipient(uow, rnd.id, member_id)
-        decision_id = _write_decision(uow, rnd, member_id, decision, comment, channel, now)
-        if decision == rules.DECLINE and comment and comment.lower().startswith(POLITICAL_REASON):
-            rnd.flagged_political = True
-        uow.audit.append(
-            actor=actor or recipient.email,
-            channel=channel,
-            entity_type="round",
-            entity_id=rnd.id,
-            action=f"decision.{decision}",
-            at=now,
-            text_sha256=rnd.text_sha256,
-            payload={
-                "member": recipient.email,
-                "decision": decision,
-                "comment": comment,
-                "previous": recipient.decision,
-            },
-        )
-        enqueue(
-            uow,
-            [
-                Mail(
-                    dedupe_key=f"receipt:{decision_id}",
-                    purpose="receipt",
-                    to_addr=recipient.email,
-                    round_id=rnd.id,
-                    member_id=member_id,
-                    statement_id=rnd.statement_id,
-                    data={"decision_id": decision_id},
-                )
-            ],
-            settings=ctx.settings,
-        )
-        _close_if_due(ctx, uow, rnd, now)
-        uow.commit()
-        return {
-            "round_id": rnd.id,
-            "member": recipient.email,
+    decision_id = _write_decision(uow, row, member_id, decision, comment, channel, now)
+    counts = _tally(row).after_answer(row.answered, decision)
+    political = bool(
+        decision == rules.DECLINE and comment and comment.lower().startswith(POLITICAL_REASON)
+    )
+    values = {f"b_{key}": number for key, number in counts.as_dict().items()}
+    uow.session.connection().execute(
+        _MOVE_TALLY, {**values, "b_round_id": row.id, "b_political": political}
+    )
+    uow.audit.append(
+        actor=actor or row.email,
+        channel=channel,
+        entity_type="round",
+        entity_id=row.id,
+        action=f"decision.{decision}",
+        at=now,
+        text_sha256=row.text_sha256,
+        payload={
+            "member": row.email,
             "decision": decision,
             "comment": comment,
-            "recorded_at": now.isoformat(),
-            "channel": channel,
-            "text_sha256": rnd.text_sha256,
-            "round_state": rnd.state,
-            "outcome": rnd.outcome,
-        }
+            "previous": row.answered,
+        },
+    )
+    receipt = Mail(
+        dedupe_key=f"receipt:{decision_id}",
+        purpose="receipt",
+        to_addr=row.email,
+        round_id=row.id,
+        member_id=member_id,
+        statement_id=row.statement_id,
+        data={"decision_id": decision_id},
+    )
+    enqueue_new(uow, receipt, settings=ctx.settings)
+    state, outcome = row.state, row.outcome
+    if rules.close_reason(rules.parse_rule(row.rule), counts, row.deadline, now, row.mode):
+        rnd = _locked_round(uow, row.id)
+        _close_if_due(ctx, uow, rnd, now)
+        state, outcome = rnd.state, rnd.outcome
+    return {
+        "round_id": row.id,
+        "member": row.email,
+        "decision": decision,
+        "comment": comment,
+        "recorded_at": now.isoformat(),
+        "channel": channel,
+        "text_sha256": row.text_sha256,
+        "round_state": state,
+        "outcome": outcome,
+    }
+
+
+def _tally(row: Any) -> rules.Tally:
+    return rules.Tally(row.tally_endorse, row.tally_decline, row.tally_abstain, row.tally_pending)
 
 
 def clean_comment(comment: str | None) -> str | None:
@@ -344,17 +393,9 @@ def _round_for_update() -> Any:
     )
 
 
-def _recipient(uow: UnitOfWork, round_id: int, member_id: int) -> Any:
-    """The recipient's current `decision` and the member's `email`."""
-    row = uow.session.execute(_RECIPIENT, {"round_id": round_id, "member_id": member_id}).first()
-    if row is None:
-        raise NotFound(f"member {member_id} is not a recipient of round {round_id}")
-    return row
-
-
 def _write_decision(
     uow: UnitOfWork,
-    rnd: Round,
+    row: Any,
     member_id: int,
     decision: str,
     comment: str | None,
@@ -362,23 +403,31 @@ def _write_decision(
     now: datetime,
 ) -> int:
     values = {
-        "round_id": rnd.id,
+        "round_id": row.id,
         "member_id": member_id,
         "decision": decision,
         "comment": comment,
         "channel": channel,
-        "text_sha256": rnd.text_sha256,
+        "text_sha256": row.text_sha256,
         "recorded_at": now,
     }
-    uow.session.execute(
-        _SET_DECISION, {f"b_{key}": value for key, value in values.items() if key != "channel"}
+    connection = uow.session.connection()
+    connection.execute(
+        _SET_DECISION,
+        {
+            "b_recipient_id": row.recipient_id,
+            "b_decision": decision,
+            "b_text_sha256": row.text_sha256,
+            "b_comment": comment,
+            "b_recorded_at": now,
+        },
     )
-    result = uow.session.execute(_ADD_DECISION, values)
+    result = connection.execute(_ADD_DECISION, values)
     return int(result.inserted_primary_key[0])
 
 
 def _close_if_due(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> None:
-    counts = round_tally(uow, rnd)
+    counts = rnd.counts
     reason = rules.close_reason(rules.parse_rule(rnd.rule), counts, rnd.deadline, now, rnd.mode)
     if reason:
         _close(ctx, uow, rnd, reason, now)
@@ -386,7 +435,7 @@ def _close_if_due(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> N
 
 def _close(ctx: Context, uow: UnitOfWork, rnd: Round, reason: str, now: datetime) -> None:
     """Close with the outcome as the rules give it; the statement follows; tell the secretariat."""
-    counts = round_tally(uow, rnd)
+    counts = rnd.counts
     result = rules.outcome(rules.parse_rule(rnd.rule), counts, rnd.mode)
     if reason == "withdrawn":
         result = rules.NOT_ENDORSED if rnd.mode == "endorse" else rules.CONSULTED
@@ -506,8 +555,8 @@ def remind(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> int:
 
 def sweep_rounds(ctx: Context) -> dict[str, int]:
     """Close what is due and write due reminders, one round per transaction. The rounds with
-    nothing due (most of them, most of the time) are told apart by two grouped queries over all
-    open rounds, and get no transaction."""
+    nothing due (most of them, most of the time) are told apart by reading the open rounds (their
+    tallies included) and the reminders already sent, and get no transaction."""
     now = ctx.now()
     with ctx.uow(readonly=True) as uow:
         open_ids, due_ids = _rounds_to_move(ctx, uow, now)
@@ -533,16 +582,15 @@ def _rounds_to_move(ctx: Context, uow: UnitOfWork, now: datetime) -> tuple[list[
     open_rounds = list(uow.session.execute(_OPEN_ROUNDS))
     if not open_rounds:
         return [], []
-    counts: dict[int, dict[str, int]] = {}
-    for round_id, decision, number in uow.session.execute(_OPEN_DECISION_COUNTS):
-        _count(counts.setdefault(round_id, _no_counts()), decision, number)
     silent: dict[int, set[int]] = {}  # reminders already sent to each round's silent recipients
     for round_id, sent in uow.session.execute(_OPEN_SILENT):
         silent.setdefault(round_id, set()).add(sent)
     days, maximum = ctx.settings.reminder_days, ctx.settings.max_reminders
     due = []
     for rnd in open_rounds:
-        tally = rules.Tally(**counts.get(rnd.id, _no_counts()))
+        tally = rules.Tally(
+            rnd.tally_endorse, rnd.tally_decline, rnd.tally_abstain, rnd.tally_pending
+        )
         rule = rules.parse_rule(rnd.rule)
         if rules.close_reason(rule, tally, rnd.deadline, now, rnd.mode):
             due.append(rnd.id)
@@ -556,15 +604,18 @@ def _rounds_to_move(ctx: Context, uow: UnitOfWork, now: datetime) -> tuple[list[
 
 
 _OPEN_ROUNDS = (
-    select(t.rounds.c.id, t.rounds.c.rule, t.rounds.c.mode, t.rounds.c.deadline)
+    select(
+        t.rounds.c.id,
+        t.rounds.c.rule,
+        t.rounds.c.mode,
+        t.rounds.c.deadline,
+        t.rounds.c.tally_endorse,
+        t.rounds.c.tally_decline,
+        t.rounds.c.tally_abstain,
+        t.rounds.c.tally_pending,
+    )
     .where(t.rounds.c.state == OPEN)
     .order_by(t.rounds.c.id)
-)
-_OPEN_DECISION_COUNTS = (
-    select(t.recipients.c.round_id, t.recipients.c.decision, func.count())
-    .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
-    .where(t.rounds.c.state == OPEN)
-    .group_by(t.recipients.c.round_id, t.recipients.c.decision)
 )
 _OPEN_SILENT = (
     select(t.recipients.c.round_id, t.recipients.c.reminders_sent)
@@ -577,6 +628,29 @@ _OPEN_SILENT = (
         t.members.c.undeliverable.is_(False),
     )
 )
+
+
+def recount_tallies(uow: UnitOfWork) -> None:
+    """Count every round's tally afresh from its recipients' answers, as `rules.tally` counts
+    (for rows written without the tally: an export made before schema 0004)."""
+    answered = {
+        "endorse": (rules.ENDORSE, rules.SUPPORT),
+        "decline": (rules.DECLINE, rules.CONCERNS),
+        "abstain": (rules.ABSTAIN,),
+    }
+    of_round = t.recipients.c.round_id == t.rounds.c.id
+    known = t.recipients.c.decision.in_([d for ds in answered.values() for d in ds])
+
+    def counted(*where: Any) -> Any:
+        return select(func.count()).where(of_round, *where).scalar_subquery()
+
+    values = {
+        f"tally_{key}": counted(t.recipients.c.decision.in_(decisions))
+        for key, decisions in answered.items()
+    }
+    values["tally_pending"] = counted(or_(t.recipients.c.decision.is_(None), ~known))
+    kept = {"updated_at": t.rounds.c.updated_at}  # a count, not a change of the round
+    uow.session.execute(update(t.rounds).values(**values, **kept))
 
 
 def count_recipients(uow: UnitOfWork, round_id: int) -> int:
@@ -626,6 +700,7 @@ def _reask(
     ctx: Context, uow: UnitOfWork, rnd: Round, number: int, sha: str, previous_sha: str
 ) -> int:
     rnd.text_sha256, rnd.version_number = sha, number
+    rnd.ask(rnd.counts.recipients)
     uow.session.execute(
         update(t.recipients)
         .where(t.recipients.c.round_id == rnd.id)

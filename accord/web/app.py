@@ -255,7 +255,7 @@ def _add_link_routes(app: FastAPI, ctx: Context, pages: Pages) -> None:
         responses=refusals,
         operation_id="confirmation_r__token__head",
     )
-    def confirmation(token: str) -> HTMLResponse:
+    async def confirmation(token: str) -> HTMLResponse:
         """The page a member's link opens; shows, never records."""
         return pages.render("reply", **reply_page(ctx, token))
 
@@ -265,13 +265,11 @@ def _add_link_routes(app: FastAPI, ctx: Context, pages: Pages) -> None:
         responses=refusals,
         openapi_extra=ANSWER_FORM_OPENAPI,
     )
-    def answer(token: str, form: Annotated[AnswerForm, Depends(read_answer_form)]) -> HTMLResponse:
-        """Record the pressed button; the page is read first so a refusal matches the GET's."""
-        page = reply_page(ctx, token)
-        recorded = answer_by_link(ctx, token, form.decision, form.comment)
-        return pages.render(
-            "recorded", recorded=recorded, statement=page["statement"], member=page["member"]
-        )
+    async def answer(
+        token: str, form: Annotated[AnswerForm, Depends(read_answer_form)]
+    ) -> HTMLResponse:
+        """Record the pressed button (a refusal is the one the GET would show)."""
+        return pages.render("recorded", **answer_by_link(ctx, token, form.decision, form.comment))
 
 
 def _add_health(app: FastAPI, ctx: Context) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -126,3 +127,31 @@ def test_a_bad_export_file_is_refused(sqlite_ctx: Context, tmp_path: Path, conte
     bad.write_text(content, encoding="utf-8")
     with pytest.raises(InvalidInput, match=message):
         import_data(sqlite_ctx, bad)
+
+
+def test_an_export_of_schema_0003_imports_with_each_round_counted(
+    sqlite_ctx: Context, tmp_path: Path
+) -> None:
+    """Rounds kept no tally before 0004: the import counts it from the recipients' answers."""
+    _populate(sqlite_ctx)
+    export = tmp_path / "accord.json"
+    export_data(sqlite_ctx, export)
+    document = json.loads(export.read_text(encoding="utf-8"))
+    document["schema"] = "0003"
+    for row in document["tables"]["rounds"]:
+        for key in ("endorse", "decline", "abstain", "pending"):
+            del row[f"tally_{key}"]
+    export.write_text(json.dumps(document), encoding="utf-8")
+    target = _context(tmp_path / "target", f"sqlite:///{tmp_path / 'target.db'}")
+    try:
+        from storage.migrate import upgrade
+
+        upgrade(target.db.engine)
+        import_data(target, export)
+        assert _dump(target) == _dump(sqlite_ctx)
+        with target.uow(readonly=True) as uow:
+            assert uow.rounds.get(1).counts.as_dict() == {
+                "endorse": 1, "decline": 0, "abstain": 0, "pending": 6
+            }  # fmt: skip
+    finally:
+        target.db.dispose()

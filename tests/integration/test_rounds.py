@@ -71,6 +71,31 @@ def answer(ctx: Context, round_id: int, member_id: int, decision: str, comment: 
     )
 
 
+def kept_tally(ctx: Context, round_id: int) -> dict[str, int]:
+    """The tally the round's row keeps (moved by each answer, not recounted)."""
+    with ctx.uow(readonly=True) as uow:
+        return uow.rounds.get(round_id).counts.as_dict()
+
+
+def test_the_tally_kept_with_the_round_is_always_the_count_of_its_answers(ctx, members) -> None:
+    statement_id = draft(ctx)
+    rnd = start(ctx, statement_id)["id"]
+    steps = [
+        lambda: None,
+        lambda: answer(ctx, rnd, members["barry"], "endorse"),
+        lambda: answer(ctx, rnd, members["barry"], "endorse"),  # the same again
+        lambda: answer(ctx, rnd, members["barry"], "decline", "political"),
+        lambda: answer(ctx, rnd, members["gemma"], "abstain"),
+        lambda: revise_statement(ctx, statement_id, TEXT + "We call on cities to act.\n"),
+        lambda: answer(ctx, rnd, members["gemma"], "endorse"),
+    ]
+    for step in steps:
+        step()
+        assert kept_tally(ctx, rnd) == round_status(ctx, rnd)["tally"]
+    assert kept_tally(ctx, rnd) == {"endorse": 1, "decline": 0, "abstain": 0, "pending": 6}
+    assert round_status(ctx, rnd)["flagged_political"] is True
+
+
 def test_start_writes_one_recipient_and_one_invitation_per_member(ctx, members) -> None:
     statement_id = draft(ctx)
     rnd = start(ctx, statement_id)
@@ -237,6 +262,9 @@ def test_consultation_leaves_the_statement_a_draft(ctx, members) -> None:
         answer(ctx, rnd, member_id, "support", "fine kind of message")
     status = round_status(ctx, rnd)
     assert (status["state"], status["outcome"]) == ("closed", "consulted")
+    assert kept_tally(ctx, rnd) == status["tally"] == {
+        "endorse": 7, "decline": 0, "abstain": 0, "pending": 0
+    }  # fmt: skip
     assert show_statement(ctx, statement_id)["state"] == "draft"
 
 

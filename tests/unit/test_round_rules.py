@@ -342,3 +342,20 @@ def test_rules_follow_their_definitions(rule: Rule, decisions: list[str | None])
     else:
         expected = endorsements >= rule.minimum
     assert is_met(rule, tally(decisions)) is expected
+
+
+@pytest.mark.parametrize(
+    ("previous", "decision", "expected"),
+    [
+        (None, "endorse", Tally(endorse=2, decline=1, abstain=0, pending=1)),
+        ("decline", "endorse", Tally(endorse=2, decline=0, abstain=0, pending=2)),
+        ("endorse", "endorse", Tally(endorse=1, decline=1, abstain=0, pending=2)),
+        (None, "support", Tally(endorse=2, decline=1, abstain=0, pending=1)),
+        (None, "concerns", Tally(endorse=1, decline=2, abstain=0, pending=1)),
+        ("decline", "abstain", Tally(endorse=1, decline=0, abstain=1, pending=2)),
+    ],
+)
+def test_an_answer_moves_the_tally_as_a_recount_would(previous, decision, expected) -> None:
+    before = Tally(endorse=1, decline=1, abstain=0, pending=2)
+    assert before.after_answer(previous, decision) == expected
+    assert expected.recipients == before.recipients
