@@ -7,6 +7,7 @@ command imports what it needs when it runs.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -22,7 +23,6 @@ from accord.cli import (
     statements,
 )
 from accord.cli.common import close_contexts, fail
-from accord.cli.up import up as up_command
 from accord.cli.web import web as web_command
 
 app = typer.Typer(
@@ -44,7 +44,30 @@ app.add_typer(replies.app, name="replies")
 app.add_typer(audit.app, name="audit")
 app.add_typer(data.app, name="data")
 app.command(name="web")(web_command)
-app.command(name="up")(up_command)
+
+
+@app.command()
+def up(
+    demo: bool = typer.Option(
+        False, "--demo", help="Load the sample report, demo members and a statement; start a round."
+    ),
+    prefect_port: int = typer.Option(
+        4200, "--prefect-port", envvar="ACCORD_PREFECT_PORT", help="Port of the Prefect server."
+    ),
+    web_port: int | None = typer.Option(
+        None,
+        "--web-port",
+        envvar="ACCORD_WEB_PORT",
+        help="Port of the reply app (default: the port of ACCORD_PUBLIC_URL, else 8000).",
+    ),
+    report: Path | None = typer.Option(
+        None, "--report", help="With --demo: the meeting report to load (default: the sample)."
+    ),
+) -> None:
+    """Prefect server, served deployments, reply app and dev mailbox, until Ctrl-C."""
+    from accord.cli.up import up as run_up
+
+    run_up(demo, prefect_port, web_port, report)
 
 
 @app.command()

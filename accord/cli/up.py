@@ -1,4 +1,5 @@
-"""`accord up [--demo]`: the whole product on one machine, until Ctrl-C.
+"""`accord up [--demo]`: the whole product on one machine, until Ctrl-C (the command and its
+options are in accord.cli; this module is imported when it runs).
 
 - `prefect server start` on 127.0.0.1:4200 (its SQLite database under ACCORD_HOME/prefect),
   unless PREFECT_API_URL names a server already running elsewhere;
@@ -48,23 +49,7 @@ COURIER_EVERY_S = 5.0
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def up(
-    demo: bool = typer.Option(
-        False, "--demo", help="Load the sample report, demo members and a statement; start a round."
-    ),
-    prefect_port: int = typer.Option(
-        4200, "--prefect-port", envvar="ACCORD_PREFECT_PORT", help="Port of the Prefect server."
-    ),
-    web_port: int | None = typer.Option(
-        None,
-        "--web-port",
-        envvar="ACCORD_WEB_PORT",
-        help="Port of the reply app (default: the port of ACCORD_PUBLIC_URL, else 8000).",
-    ),
-    report: Path | None = typer.Option(
-        None, "--report", help="With --demo: the meeting report to load (default: the sample)."
-    ),
-) -> None:
+def up(demo: bool, prefect_port: int, web_port: int | None, report: Path | None) -> None:
     """Prefect server, served deployments, reply app and dev mailbox, until Ctrl-C."""
     from accord.cli.common import context
     from accord.services.setup import init_database
