@@ -1,12 +1,14 @@
 """Reading the database through its driver alone, for commands that must start fast.
 
 `accord rounds status` only reads, and importing SQLAlchemy is most of its start-up (about 0.3 s
-of CPU on the reference machine, see bench/RESULTS.md). So it reads through a DB-API connection
-opened here with the driver itself: sqlite3 for `sqlite:///<file>`, psycopg for
-`postgresql[+psycopg]://...`. Any other URL (a query string, another driver, in-memory SQLite)
-is opened through SQLAlchemy as everywhere else, so nothing this module does not understand is
-guessed at. The same queries also run inside a unit of work (`Reader.of_session`), which is how
-the commands that move a round build the same document.
+of CPU on the reference machine, see bench/RESULTS.md). So it reads through a connection opened
+here with a driver alone: sqlite3 for `sqlite:///<file>`, asyncpg for
+`postgresql[+psycopg]://...` (asyncpg reads the same URL, PG* environment variables and
+~/.pgpass as libpq does, not service files). Any other URL (a query string, another driver,
+in-memory SQLite) is opened through SQLAlchemy as everywhere else, so nothing this module does
+not understand is guessed at. The same queries also run inside a unit of work
+(`Reader.of_session`, a DB-API connection), which is how the commands that move a round build
+the same document.
 
 Nothing here imports SQLAlchemy at module level.
 """
@@ -18,8 +20,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from asyncio import AbstractEventLoop
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 _SQLITE_PREFIXES = ("sqlite:///", "sqlite+pysqlite:///")
@@ -81,7 +86,7 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def _postgresql(url: str) -> tuple[str, str] | None:
-    """(libpq URI, the URL without its password) of a plain psycopg URL, else None."""
+    """(the driver's URI, the URL without its password) of a plain PostgreSQL URL, else None."""
     parts = urlsplit(url)
     if parts.scheme not in _POSTGRESQL_SCHEMES or parts.query or parts.fragment:
         return None
@@ -118,8 +123,48 @@ def connect(url: str) -> Iterator[Reader]:
     postgresql = _postgresql(url)
     if postgresql is None:
         raise ValueError("not a URL storage.plain opens; use SQLAlchemy")
-    import psycopg
+    with _asyncpg(*postgresql) as reader:
+        yield reader
 
-    with psycopg.connect(postgresql[0]) as connection:
-        connection.read_only = True
-        yield Reader(connection, postgresql[1], (psycopg.Error,))
+
+class _AsyncpgReader(Reader):
+    """A Reader on an asyncpg connection, each query run to completion on its event loop."""
+
+    def __init__(self, connection: Any, loop: AbstractEventLoop, where: str) -> None:
+        import asyncpg
+
+        super().__init__(connection, where, (asyncpg.PostgresError,))
+        self._loop = loop
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        records = self._loop.run_until_complete(self.connection.fetch(_numbered(sql), *params))
+        return [tuple(record) for record in records]
+
+
+def _numbered(sql: str) -> str:
+    """`%s` placeholders as asyncpg's `$1`, `$2`, ..."""
+    first, *rest = sql.split("%s")
+    return first + "".join(f"${n}{part}" for n, part in enumerate(rest, start=1))
+
+
+@contextmanager
+def _asyncpg(uri: str, where: str) -> Iterator[Reader]:
+    """A read-only transaction (one snapshot for every query) through asyncpg. Not psycopg, which
+    the rest of accord uses through SQLAlchemy: importing it costs about twice as much (0.12-0.17
+    s against 0.05-0.09 s once typer and pydantic are in, bench/RESULTS.md section 3), and this
+    is what `accord rounds status` waits for on PostgreSQL."""
+    import asyncio
+
+    import asyncpg
+
+    loop = asyncio.new_event_loop()
+    try:
+        connection = loop.run_until_complete(asyncpg.connect(uri))
+        try:
+            transaction = connection.transaction(isolation="repeatable_read", readonly=True)
+            loop.run_until_complete(transaction.start())
+            yield _AsyncpgReader(connection, loop, where)
+        finally:
+            loop.run_until_complete(connection.close())
+    finally:
+        loop.close()

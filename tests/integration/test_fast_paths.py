@@ -109,12 +109,16 @@ def test_status_of_no_accord_database_says_run_init_and_creates_nothing(tmp_path
 
 
 def test_rounds_status_imports_no_sqlalchemy(ctx) -> None:
+    """Nor psycopg, nor asyncio on SQLite: on PostgreSQL it reads through asyncpg, lighter to
+    import (bench/RESULTS.md, section 3)."""
     rnd = _round(ctx)
+    heavy = ("sqlalchemy", "prefect", "psycopg", "accord.cli.up")
+    heavy += ("asyncio",) if ctx.settings.db_url.startswith("sqlite") else ()
     probe = (
         "import sys; sys.argv = ['accord', 'rounds', 'status', sys.argv[1]]\n"
         "from accord.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print('imported', [m for m in ('sqlalchemy', 'prefect') if m in sys.modules])"
+        f"print('imported', [m for m in {heavy!r} if m in sys.modules])"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe, str(rnd["id"])], capture_output=True, text=True, check=True

@@ -51,3 +51,10 @@ def test_utc_reads_sqlite_text_and_naive_datetimes_as_utc() -> None:
     assert plain.utc("2026-12-18 17:00:00.000000") == expected
     assert plain.utc(datetime(2026, 12, 18, 17, 0)) == expected
     assert plain.utc(None) is None
+
+
+def test_placeholders_are_numbered_for_asyncpg() -> None:
+    assert plain._numbered("SELECT a FROM t WHERE b = %s AND c = %s") == (
+        "SELECT a FROM t WHERE b = $1 AND c = $2"
+    )
+    assert plain._numbered("SELECT 1") == "SELECT 1"
