@@ -127,3 +127,21 @@ def test_settings_import_no_pydantic_settings() -> None:
     probe = "import sys, accord.config; print('pydantic_settings' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_loading_the_settings_looks_for_no_pydantic_plugin() -> None:
+    """Looking reads every installed distribution's entry points, about 20 ms of every command's
+    start-up; accord has no pydantic plugin to find."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import importlib.metadata, os\n"
+        "looked = []\n"
+        "importlib.metadata.entry_points = lambda **kw: looked.append(kw) or ()\n"
+        "from accord.config import load_settings\n"
+        "load_settings()\n"
+        "print(looked, 'PYDANTIC_DISABLE_PLUGINS' in os.environ)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] False"
