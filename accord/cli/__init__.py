@@ -6,24 +6,59 @@ command imports what it needs when it runs.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import typer
+from typer.core import TyperGroup
 
-from accord.cli import (
-    actions,
-    audit,
-    data,
-    groups,
-    members,
-    replies,
-    report,
-    rounds,
-    statements,
-)
 from accord.cli.common import close_contexts, fail
 from accord.cli.web import web as web_command
+
+if TYPE_CHECKING:
+    from typer._click import Command, Context  # typer's own copy of click
+
+# The groups of commands: name -> (module, its Typer app), imported when the group is named.
+GROUPS = {
+    "members": ("accord.cli.members", "app"),
+    "groups": ("accord.cli.groups", "app"),
+    "kinds": ("accord.cli.groups", "kinds_app"),
+    "report": ("accord.cli.report", "app"),
+    "actions": ("accord.cli.actions", "app"),
+    "statements": ("accord.cli.statements", "app"),
+    "rounds": ("accord.cli.rounds", "app"),
+    "replies": ("accord.cli.replies", "app"),
+    "audit": ("accord.cli.audit", "app"),
+    "data": ("accord.cli.data", "app"),
+}
+
+
+class _LazyGroups(TyperGroup):
+    """`accord` itself: a group's module is imported and its commands built when the group is
+    named (or the help lists it). Importing and building all of them cost every command about
+    30 ms of start-up (bench/RESULTS.md, section 3)."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return [*(name for name in super().list_commands(ctx) if name not in GROUPS), *GROUPS]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name in GROUPS and cmd_name not in self.commands:
+            self.add_command(_group(cmd_name), cmd_name)
+        elif cmd_name not in self.commands:  # a typo: typer suggests among all it knows
+            for name in GROUPS:
+                self.get_command(ctx, name)
+        return super().get_command(ctx, cmd_name)
+
+
+def _group(name: str) -> TyperGroup:
+    """The group's commands, built as `app.add_typer` would have built them."""
+    module, attribute = GROUPS[name]
+    holder = typer.Typer(rich_markup_mode=None)
+    holder.add_typer(getattr(importlib.import_module(module), attribute), name=name)
+    return cast(TyperGroup, typer.main.get_group(holder).commands[name])
+
 
 app = typer.Typer(
     name="accord",
@@ -32,17 +67,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=_LazyGroups,
 )
-app.add_typer(members.app, name="members")
-app.add_typer(groups.app, name="groups")
-app.add_typer(groups.kinds_app, name="kinds")
-app.add_typer(report.app, name="report")
-app.add_typer(actions.app, name="actions")
-app.add_typer(statements.app, name="statements")
-app.add_typer(rounds.app, name="rounds")
-app.add_typer(replies.app, name="replies")
-app.add_typer(audit.app, name="audit")
-app.add_typer(data.app, name="data")
 app.command(name="web")(web_command)
 
 

@@ -112,7 +112,7 @@ def test_rounds_status_imports_no_sqlalchemy(ctx) -> None:
     """Nor psycopg, nor asyncio on SQLite: on PostgreSQL it reads through asyncpg, lighter to
     import (bench/RESULTS.md, section 3)."""
     rnd = _round(ctx)
-    heavy = ("sqlalchemy", "prefect", "psycopg", "accord.cli.up")
+    heavy = ("sqlalchemy", "prefect", "psycopg", "accord.cli.up", "accord.cli.actions")
     heavy += ("asyncio",) if ctx.settings.db_url.startswith("sqlite") else ()
     probe = (
         "import sys; sys.argv = ['accord', 'rounds', 'status', sys.argv[1]]\n"
