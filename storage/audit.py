@@ -82,7 +82,11 @@ class AuditLog:
         payload: Mapping[str, Any] | None = None,
         text_sha256: str | None = None,
     ) -> Entry:
-        head = self.session.execute(_HEAD_FOR_UPDATE).one()
+        # Pending changes are written first (as a query would), then the three statements run as
+        # Core on the transaction's connection: no ORM work for rows the ORM does not map.
+        self.session.flush()
+        connection = self.session.connection()
+        head = connection.execute(_HEAD_FOR_UPDATE).one()
         fields = {
             "seq": head.seq + 1,
             "recorded_at": at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -96,8 +100,8 @@ class AuditLog:
             "prev_hash": head.hash,
         }
         entry = Entry(**fields, hash=entry_hash(fields))
-        self.session.execute(_INSERT_ENTRY, vars(entry))
-        self.session.execute(_MOVE_HEAD, {"new_seq": entry.seq, "new_hash": entry.hash})
+        connection.execute(_INSERT_ENTRY, vars(entry))
+        connection.execute(_MOVE_HEAD, {"new_seq": entry.seq, "new_hash": entry.hash})
         return entry
 
     def entries(self, entity_type: str | None = None, entity_id: object = None) -> list[Entry]:

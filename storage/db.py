@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from storage.plain import SQLITE_BUSY_TIMEOUT_MS
 
@@ -106,19 +107,30 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    if connection.get_execution_options().get("readonly"):
-        connection.exec_driver_sql("BEGIN DEFERRED")
-        return
+    """BEGIN as SQLite should, sent straight to the driver (it returns no rows: going through
+    SQLAlchemy's statement execution cost more than the BEGIN itself)."""
     dbapi_connection = connection.connection.dbapi_connection
+    if connection.get_execution_options().get("readonly"):
+        _begin(dbapi_connection, "BEGIN DEFERRED")
+        return
     gated = isinstance(dbapi_connection, _GatedConnection)
     if gated:
         dbapi_connection.enter_gate()
     try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin(dbapi_connection, "BEGIN IMMEDIATE")
     except BaseException:
         if gated:
             dbapi_connection.leave_gate()
         raise
+
+
+def _begin(dbapi_connection: sqlite3.Connection, statement: str) -> None:
+    """Run BEGIN; a driver error comes out as SQLAlchemy's (`OperationalError`: locked, ...),
+    as it would from a statement SQLAlchemy ran."""
+    try:
+        dbapi_connection.execute(statement)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
 
 def is_sqlite(engine: Engine) -> bool:

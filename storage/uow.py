@@ -6,10 +6,12 @@ command changes nothing. A lost optimistic-concurrency race becomes `Conflict`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -33,18 +35,27 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = make_engine(url)
+        self._readonly_engine = self.engine.execution_options(readonly=True)
         start_mappers()
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, readonly=readonly)
+        return UnitOfWork(self._readonly_engine if readonly else self.engine)
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only transaction on a plain connection, for a query or two that need no
+        repository (the reply page): lighter than a unit of work. Ends with a rollback."""
+        with self._readonly_engine.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
-        self.engine = engine.execution_options(readonly=True) if readonly else engine
+    def __init__(self, engine: Engine) -> None:
+        """A unit of work on `engine` (read-only when the engine has the `readonly` option)."""
+        self.engine = engine
 
     def __enter__(self) -> Self:
         self.session = Session(self.engine, expire_on_commit=False, autoflush=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Connection, and_, bindparam, select
 
 from accord.services.context import Context
 from accord.services.delivery import rule_text
@@ -17,7 +17,6 @@ from accord.services.statements import known_kinds
 from statemachines import rounds as rules
 from statemachines.errors import Conflict, NotFound
 from storage import tables as t
-from storage.uow import UnitOfWork
 
 
 def _claims(ctx: Context, token: str) -> LinkClaims:
@@ -82,16 +81,16 @@ def reply_page(ctx: Context, token: str) -> dict[str, Any]:
     read again the long way, which says what is wrong.
     """
     claims = _claims(ctx, token)
-    with ctx.uow(readonly=True) as uow:
-        row = _page_row(uow, _PAGE, claims)
-        if _answerable(claims, row):
-            return _page(ctx, claims.round_id, row)
+    with ctx.db.reading() as connection:
+        row = _page_row(connection, _PAGE, claims)
+    if _answerable(claims, row):
+        return _page(ctx, claims.round_id, row)
     return _reply_page_checked(ctx, claims)
 
 
-def _page_row(uow: UnitOfWork, query: Any, claims: LinkClaims) -> Any:
+def _page_row(connection: Connection, query: Any, claims: LinkClaims) -> Any:
     params = {"round_id": claims.round_id, "member_id": claims.member_id}
-    return uow.session.connection().execute(query, params).first()
+    return connection.execute(query, params).first()
 
 
 def _answerable(claims: LinkClaims, row: Any) -> bool:
@@ -183,7 +182,7 @@ def answer_by_link(ctx: Context, token: str, decision: str, comment: str | None)
     the answer as recorded (`recorded`). A link its page would refuse is refused the same way."""
     claims = _claims(ctx, token)
     with ctx.uow() as uow:
-        row = _page_row(uow, _PAGE_LOCKED, claims)
+        row = _page_row(uow.session.connection(), _PAGE_LOCKED, claims)
         if _answerable(claims, row):
             page = _page(ctx, claims.round_id, row)
             check_answer(row, decision)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -55,16 +56,24 @@ def read_token(secret: str, token: str, now: datetime) -> LinkClaims:
     """The claims of a genuine, unexpired token; BadLink otherwise (never says which part)."""
     if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         raise BadLink("this link is not valid")
+    claims = _genuine(secret, token)
+    if now >= claims.expires:
+        raise ExpiredLink("this link has expired")
+    return claims
+
+
+@lru_cache(maxsize=4096)
+def _genuine(secret: str, token: str) -> LinkClaims:
+    """The claims a token carries, once its signature holds. Kept for the next use: a member's
+    page and their answer read the same token, and what a token says never changes (only
+    whether it has expired, checked each time). A refused token is not kept."""
     try:
         round_id, member_id, sha, expires = _serializer(secret).loads(token)
-        claims = LinkClaims(
+        return LinkClaims(
             int(round_id), int(member_id), str(sha), datetime.fromtimestamp(int(expires), UTC)
         )
     except (BadSignature, ValueError, TypeError):
         raise BadLink("this link is not valid") from None
-    if now >= claims.expires:
-        raise ExpiredLink("this link has expired")
-    return claims
 
 
 def link_url(public_url: str, token: str) -> str:

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 from importlib.resources import files
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import uvicorn
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -265,10 +265,9 @@ def _add_link_routes(app: FastAPI, ctx: Context, pages: Pages) -> None:
         responses=refusals,
         openapi_extra=ANSWER_FORM_OPENAPI,
     )
-    async def answer(
-        token: str, form: Annotated[AnswerForm, Depends(read_answer_form)]
-    ) -> HTMLResponse:
+    async def answer(token: str, request: Request) -> HTMLResponse:
         """Record the pressed button (a refusal is the one the GET would show)."""
+        form = await read_answer_form(request)
         return pages.render("recorded", **answer_by_link(ctx, token, form.decision, form.comment))
 
 

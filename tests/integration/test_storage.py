@@ -249,3 +249,24 @@ def test_the_migrations_build_exactly_the_tables_the_code_declares(db: Database)
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.check(config)  # raises if the migrated schema differs from storage.tables
+
+
+def test_a_begin_that_finds_sqlite_locked_fails_as_sqlalchemy_reports_errors(tmp_path) -> None:
+    """BEGIN goes straight to the driver; its errors still come out as SQLAlchemy's, which the
+    CLI and the reply app turn into one line."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from storage.db import _begin
+
+    path = tmp_path / "locked.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    waiter = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="database is locked"):
+            _begin(waiter, "BEGIN IMMEDIATE")
+    finally:
+        holder.close()
+        waiter.close()
