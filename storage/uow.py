@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from statemachines.errors import Conflict
 from storage.audit import AuditLog
-from storage.db import make_engine
+from storage.db import is_sqlite, make_engine
 from storage.orm import start_mappers
 from storage.repositories import (
     ActionRepository,
@@ -36,6 +36,13 @@ class Database:
         self.url = url
         self.engine: Engine = make_engine(url)
         self._readonly_engine = self.engine.execution_options(readonly=True)
+        # A reading's one query needs no transaction of its own: on PostgreSQL each statement
+        # sees one snapshot anyway, and BEGIN and ROLLBACK would be two more round trips.
+        self._reading_engine = (
+            self._readonly_engine
+            if is_sqlite(self.engine)
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         start_mappers()
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
@@ -43,9 +50,9 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A read-only transaction on a plain connection, for a query or two that need no
-        repository (the reply page): lighter than a unit of work. Ends with a rollback."""
-        with self._readonly_engine.connect() as connection:
+        """A plain connection for a read that needs no repository (the reply page): lighter
+        than a unit of work. For reads only: on PostgreSQL each statement commits itself."""
+        with self._reading_engine.connect() as connection:
             yield connection
 
     def dispose(self) -> None:
