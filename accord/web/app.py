@@ -15,6 +15,11 @@ A refused request gets an HTML page, records nothing, and has one of these statu
 
 Members' links are bearer credentials: no page carries the token (the form posts back to its own
 URL) and the access log shows `/r/…` instead.
+
+The link routes do their database work on the event loop instead of a worker thread: a page is
+one query and an answer one short transaction, and handing each request to a thread cost more
+than the work (bench/RESULTS.md, answers). The price: while another process holds SQLite's write
+lock (a large `rounds start`), an answer waits for it and the app's other requests wait too.
 """
 
 from __future__ import annotations
