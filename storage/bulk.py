@@ -13,7 +13,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Row, Table, any_, func, insert, literal, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Row,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 
@@ -49,9 +61,34 @@ def insert_rows(
     return []
 
 
+def update_rows(
+    session: Session, table: Table, key: str, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Set the columns each row names (the same for each) on the table's row whose `key` column
+    has the row's `key` value; columns with an `onupdate` default get it."""
+    if not rows:
+        return
+    names = [name for name in rows[0] if name != key]
+    if _postgresql(session):
+        values = _arrays(table, rows)
+        statement = update(table).where(table.c[key] == values.c[key])
+        session.execute(statement.values({name: values.c[name] for name in names}))
+        return
+    statement = update(table).where(table.c[key] == bindparam(f"row_{key}"))
+    statement = statement.values({name: bindparam(f"row_{name}") for name in names})
+    session.execute(
+        statement, [{f"row_{name}": value for name, value in row.items()} for row in rows]
+    )
+
+
 def _unnested(table: Table, rows: Sequence[Mapping[str, Any]]) -> Any:
     """The rows as a SELECT from one array per column, in their order."""
+    values = _arrays(table, rows, with_ordinality="position")
+    return select(*(values.c[name] for name in rows[0])).order_by(values.c.position)
+
+
+def _arrays(table: Table, rows: Sequence[Mapping[str, Any]], **ordinality: str) -> Any:
+    """`unnest` of one array per column of the rows, as a table with those columns."""
     names = list(rows[0])
     arrays = [literal([row[name] for row in rows], ARRAY(table.c[name].type)) for name in names]
-    values = func.unnest(*arrays).table_valued(*names, with_ordinality="position").render_derived()
-    return select(*(values.c[name] for name in names)).order_by(values.c.position)
+    return func.unnest(*arrays).table_valued(*names, **ordinality).render_derived()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from statemachines.actions import TERMINAL, Action, Responsibility
@@ -16,7 +16,7 @@ from statemachines.records import Body, Group, Meeting, Member, Objective, Perso
 from statemachines.rounds import OPEN, Round
 from statemachines.statements import Statement
 from storage import tables as t
-from storage.bulk import among, insert_rows
+from storage.bulk import among, insert_rows, update_rows
 
 
 class _Repository:
@@ -28,14 +28,22 @@ class _Repository:
 
 
 @dataclass(frozen=True)
-class MemberSnapshot:
-    """A member's columns that an import sets, and its groups' names (sorted)."""
+class MemberFields:
+    """A member's columns that an import sets."""
 
     name: str
     organisation: str | None
     language: str
     timezone: str
-    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MemberSnapshot:
+    """What an import compares a row of its file with: the member's id, fields and groups."""
+
+    id: int
+    fields: MemberFields
+    groups: frozenset[str]
 
 
 class MemberRepository(_Repository):
@@ -44,19 +52,13 @@ class MemberRepository(_Repository):
             select(Member).where(t.members.c.email == email.lower())
         ).first()
 
-    def by_emails(self, emails: Sequence[str]) -> dict[str, Member]:
-        wanted = [e.lower() for e in emails]
-        found = self.session.scalars(
-            select(Member).where(among(self.session, t.members.c.email, wanted))
-        )
-        return {m.email: m for m in found}
-
     def snapshots(self, emails: Sequence[str]) -> dict[str, MemberSnapshot]:
-        """What an import compares, by email, in one query and without loading the members
-        (10,000 unchanged members were most of a re-import's time as objects)."""
+        """The members of these emails as an import compares them, in one query and without
+        loading them (10,000 unchanged members were most of a re-import's time as objects)."""
         query = (
             select(
                 t.members.c.email,
+                t.members.c.id,
                 t.members.c.name,
                 t.members.c.organisation,
                 t.members.c.language,
@@ -67,16 +69,14 @@ class MemberRepository(_Repository):
             .outerjoin(t.groups, t.groups.c.id == t.memberships.c.group_id)
             .where(among(self.session, t.members.c.email, [e.lower() for e in emails]))
         )
-        columns: dict[str, tuple[Any, ...]] = {}
-        groups: dict[str, list[str]] = {}
-        for email, *values, group in self.session.execute(query):
-            columns[email] = tuple(values)
-            named = groups.setdefault(email, [])
-            if group is not None:
-                named.append(group)
+        found: dict[str, tuple[int, MemberFields]] = {}
+        groups: dict[str, set[str]] = {}
+        for email, member_id, *fields, group in self.session.execute(query):
+            found[email] = (member_id, MemberFields(*fields))
+            groups.setdefault(email, set()).update([group] if group is not None else [])
         return {
-            email: MemberSnapshot(*values, groups=tuple(sorted(groups[email])))
-            for email, values in columns.items()
+            email: MemberSnapshot(member_id, fields, frozenset(groups[email]))
+            for email, (member_id, fields) in found.items()
         }
 
     def add_new(self, values: Sequence[Mapping[str, Any]]) -> dict[str, int]:
@@ -85,9 +85,19 @@ class MemberRepository(_Repository):
         returned = insert_rows(self.session, t.members, values, (t.members.c.id, t.members.c.email))
         return {email: member_id for member_id, email in returned}
 
+    def set_fields(self, values: Sequence[Mapping[str, Any]]) -> None:
+        """New values of members' columns, each with the member's `id`, in one statement."""
+        update_rows(self.session, t.members, "id", values)
+
     def add_memberships(self, links: Sequence[Mapping[str, int]]) -> None:
         """Rows of `member_id` and `group_id`, in one statement."""
         insert_rows(self.session, t.memberships, links)
+
+    def leave_groups(self, member_ids: Sequence[int]) -> None:
+        """These members are in no group any more (before `add_memberships` gives them theirs)."""
+        if member_ids:
+            where = among(self.session, t.memberships.c.member_id, member_ids)
+            self.session.execute(delete(t.memberships).where(where))
 
     def list(self, group: str | None = None) -> list[Member]:
         query = select(Member).order_by(t.members.c.name, t.members.c.email)

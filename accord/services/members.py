@@ -7,7 +7,7 @@ import hashlib
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from accord.services.context import Context
 from accord.services.languages import ISO_639_1
 from statemachines.errors import InvalidInput
 from statemachines.records import Group, Member
-from storage.repositories import MemberSnapshot
+from storage.repositories import MemberFields, MemberSnapshot
 
 COLUMNS = ("name", "email", "organisation", "groups", "language", "timezone")
 REQUIRED = ("name", "email")
@@ -197,43 +197,61 @@ def import_members(ctx: Context, path: Path) -> ImportResult:
 
 
 def _apply_rows(uow: Any, rows: Iterable[MemberRow]) -> ImportResult:
-    """Compare each row with the member of that email as it stands, then write: the new members
-    in one statement, the changed ones as objects (setting equal values writes nothing)."""
+    """Compare each row with the member of that email as it stands, then write what changed:
+    new members, changed columns, changed groups, a few statements each (not an object each)."""
     rows = list(rows)
-    existing = uow.members.snapshots([r.email for r in rows])
+    changes = _changes(rows, uow.members.snapshots([r.email for r in rows]))
     names = dict.fromkeys(name for r in rows for name in r.groups)  # each group once, in order
     groups = {name: uow.groups.get_or_create(name) for name in names}
-    result = ImportResult()
-    new: list[MemberRow] = []
-    changed: list[MemberRow] = []
+    uow.flush()  # new groups get their ids
+    uow.members.set_fields(changes.fields)
+    _regroup(uow, changes.regrouped, groups)
+    _insert_members(uow, changes.new, groups)
+    return changes.result
+
+
+@dataclass
+class _Changes:
+    result: ImportResult = field(default_factory=ImportResult)
+    new: list[MemberRow] = field(default_factory=list)
+    fields: list[dict[str, Any]] = field(default_factory=list)  # with the member's id
+    regrouped: dict[int, MemberRow] = field(default_factory=dict)  # by member id
+
+
+def _changes(rows: list[MemberRow], existing: dict[str, MemberSnapshot]) -> _Changes:
+    """A members row is written only when one of its columns changes (as the ORM did), its
+    memberships only when its groups do."""
+    changes = _Changes()
     for row in rows:
         found = existing.get(row.email)
         if found is None:
-            new.append(row)
-            result.created.append(row.email)
-        elif found != _snapshot(row):
-            changed.append(row)
-            result.updated.append(row.email)
-        else:
-            result.unchanged.append(row.email)
-    _update_members(uow, changed, groups)
-    _insert_members(uow, new, groups)
-    return result
+            changes.new.append(row)
+            changes.result.created.append(row.email)
+            continue
+        fields = _fields(row)
+        if found.fields != fields:
+            changes.fields.append({"id": found.id, **asdict(fields)})
+        if found.groups != frozenset(row.groups):
+            changes.regrouped[found.id] = row
+        changed = found.fields != fields or found.id in changes.regrouped
+        (changes.result.updated if changed else changes.result.unchanged).append(row.email)
+    return changes
 
 
-def _snapshot(row: MemberRow) -> MemberSnapshot:
-    return MemberSnapshot(
-        row.name, row.organisation, row.language, row.timezone, tuple(sorted(row.groups))
+def _fields(row: MemberRow) -> MemberFields:
+    return MemberFields(row.name, row.organisation, row.language, row.timezone)
+
+
+def _regroup(uow: Any, members: dict[int, MemberRow], groups: dict[str, Group]) -> None:
+    """Members whose groups changed are in exactly the groups of their row."""
+    uow.members.leave_groups(list(members))
+    uow.members.add_memberships(
+        [
+            {"member_id": member_id, "group_id": groups[name].id}
+            for member_id, row in members.items()
+            for name in row.groups
+        ]
     )
-
-
-def _update_members(uow: Any, rows: list[MemberRow], groups: dict[str, Group]) -> None:
-    members = uow.members.by_emails([row.email for row in rows]) if rows else {}
-    for row in rows:
-        member = members[row.email]
-        member.name, member.organisation = row.name, row.organisation
-        member.language, member.timezone = row.language, row.timezone
-        member.groups = [groups[g] for g in row.groups]
 
 
 def _insert_members(uow: Any, rows: list[MemberRow], groups: dict[str, Group]) -> None:
@@ -241,7 +259,6 @@ def _insert_members(uow: Any, rows: list[MemberRow], groups: dict[str, Group]) -
     are written in a fraction of the time), in the file's order."""
     if not rows:
         return
-    uow.flush()  # new groups get their ids
     ids = uow.members.add_new(
         [
             {

@@ -83,30 +83,30 @@ def test_a_second_import_rewrites_only_the_members_that_changed(
         _line(0),  # unchanged
         _line(1, name="Renamed"),  # a field changed
         _line(2, groups="Board"),  # only the groups changed
-        _line(3),  # unchanged
+        _line(3, groups=""),  # out of its only group
         _line(4),  # new
     ]
     result = import_members(ctx, _file(tmp_path, "second.csv", second))
     emails = [f"member{n}@example.org" for n in range(5)]
     assert (result.created, result.updated, result.unchanged) == (
         [emails[4]],
-        [emails[1], emails[2]],
-        [emails[0], emails[3]],
+        [emails[1], emails[2], emails[3]],
+        [emails[0]],
     )
     members = {m.email: m for m in _members(ctx)}
-    assert members[emails[1]].name == "Renamed 1"
+    assert (members[emails[1]].name, members[emails[1]].organisation) == ("Renamed 1", "City 1")
     assert members[emails[1]].updated_at > stamps[emails[1]]
     # Setting equal values writes nothing: the members row of a groups-only change is untouched.
     for n in (0, 2, 3):
         assert members[emails[n]].updated_at == stamps[emails[n]]
     links = _expected_links(5) - {(emails[2], "Advisory Group"), (emails[2], "Network")}
-    assert _links(ctx) == links | {(emails[2], "Board")}
+    assert _links(ctx) == (links | {(emails[2], "Board")}) - {(emails[3], "Board")}
     with ctx.uow(readonly=True) as uow:
         query = select(t.audit_log.c.payload).order_by(t.audit_log.c.seq)
         payloads = [json.loads(p) for p in uow.session.scalars(query)]
     assert [(p["created"], p["updated"], p["unchanged"]) for p in payloads] == [
         (4, 0, 0),
-        (1, 2, 2),
+        (1, 3, 1),
     ]
 
 
@@ -127,10 +127,14 @@ def test_on_postgresql_a_large_file_goes_in_a_few_short_statements(
         lines = [_line(n) for n in range(2_000)]
         import_members(ctx, _file(tmp_path, "many.csv", lines))
         again = import_members(ctx, _file(tmp_path, "again.csv", lines))
+        moved = [_line(n, name="Moved", groups="Board") for n in range(2_000)]
+        changed = import_members(ctx, _file(tmp_path, "changed.csv", moved))
     finally:
         event.remove(ctx.db.engine, "before_cursor_execute", seen)
     assert again.as_dict() == {"created": 0, "updated": 0, "unchanged": 2_000}
-    assert _links(ctx) == _expected_links(2_000)
+    assert changed.as_dict() == {"created": 0, "updated": 2_000, "unchanged": 0}
+    assert _links(ctx) == {(f"member{n}@example.org", "Board") for n in range(2_000)}
+    assert {m.name for m in _members(ctx)} == {f"Moved {n}" for n in range(2_000)}
     assert not [sql for sql, many in statements if many]
     assert len(statements) < 40
     assert max(len(sql) for sql, _ in statements) < 2_000
