@@ -96,6 +96,7 @@ def populate(store: Store, rounds: int, actions: int, now: datetime) -> dict[str
                     deadline, due["reminding"] = now + timedelta(days=2), due["reminding"] + 1
                 else:
                     deadline = now + timedelta(days=30)
+                endorsed = sum(1 for m in members if (n + m) % 3 == 0)  # as the recipients below
                 round_rows.append(
                     {
                         "id": n + 1,
@@ -109,6 +110,8 @@ def populate(store: Store, rounds: int, actions: int, now: datetime) -> dict[str
                         "state": "open",
                         "flagged_political": False,
                         "version": 1,
+                        "tally_endorse": endorsed,
+                        "tally_pending": len(members) - endorsed,
                     }
                 )
             s.execute(t.rounds.insert(), round_rows)
