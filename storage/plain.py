@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from statemachines.errors import AccordError
+
 if TYPE_CHECKING:
     from asyncio import AbstractEventLoop
 
@@ -159,7 +161,10 @@ def _asyncpg(uri: str, where: str) -> Iterator[Reader]:
 
     loop = asyncio.new_event_loop()
     try:
-        connection = loop.run_until_complete(asyncpg.connect(uri))
+        try:
+            connection = loop.run_until_complete(asyncpg.connect(uri))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise AccordError(f"cannot open the database at {where}: {exc}") from None
         try:
             transaction = connection.transaction(isolation="repeatable_read", readonly=True)
             loop.run_until_complete(transaction.start())

@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -106,6 +107,26 @@ def test_status_of_no_accord_database_says_run_init_and_creates_nothing(tmp_path
     settings = load_settings(home=tmp_path, database_url=f"sqlite:///{empty}")
     with pytest.raises(AccordError, match=f"no accord database at {empty}: run `accord init`"):
         status.round_status(settings, 1)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("postgresql://postgres@127.0.0.1:9/accord", "Connect call failed"),  # nothing listens
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/accord_no_such_db", "does not exist"),
+    ],
+)
+def test_status_of_an_unreachable_postgresql_is_one_line(tmp_path, url, reason) -> None:
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "accord"), "rounds", "status", "1"],
+        capture_output=True,
+        text=True,
+        env={"ACCORD_HOME": str(tmp_path), "ACCORD_DATABASE_URL": url, "PATH": "/usr/bin"},
+    )
+    assert out.returncode == 1
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot open the database at "), lines
+    assert reason in lines[0] and "Traceback" not in out.stderr
 
 
 def test_rounds_status_imports_no_sqlalchemy(ctx) -> None:
