@@ -47,7 +47,16 @@ class Reader:
     @classmethod
     def of_session(cls, session: Any) -> Reader:
         """The connection of an SQLAlchemy session, inside the session's transaction."""
-        return cls(session.connection().connection.dbapi_connection)
+        return cls.of_connection(session.connection())
+
+    @classmethod
+    def of_connection(cls, connection: Any) -> Reader:
+        """The driver's connection under an SQLAlchemy connection, inside its transaction."""
+        return cls(connection.connection.dbapi_connection)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._qmark
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         if self._qmark:

@@ -19,6 +19,7 @@ from statemachines.errors import Conflict
 from storage.audit import AuditLog
 from storage.db import is_sqlite, make_engine
 from storage.orm import start_mappers
+from storage.plain import Reader
 from storage.repositories import (
     ActionRepository,
     GroupRepository,
@@ -36,24 +37,29 @@ class Database:
         self.url = url
         self.engine: Engine = make_engine(url)
         self._readonly_engine = self.engine.execution_options(readonly=True)
-        # A reading's one query needs no transaction of its own: on PostgreSQL each statement
-        # sees one snapshot anyway, and BEGIN and ROLLBACK would be two more round trips.
-        self._reading_engine = (
-            self._readonly_engine
-            if is_sqlite(self.engine)
-            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
         start_mappers()
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return UnitOfWork(self._readonly_engine if readonly else self.engine)
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
-        """A plain connection for a read that needs no repository (the reply page): lighter
-        than a unit of work. For reads only: on PostgreSQL each statement commits itself."""
-        with self._reading_engine.connect() as connection:
-            yield connection
+    def reading(self) -> Iterator[Reader]:
+        """A driver-level reader on a pooled connection, for a read that must be quick (the reply
+        page): its SQL runs as written, without SQLAlchemy's statement machinery. For reads only:
+        each statement commits itself (so a single query needs no BEGIN and ROLLBACK, two more
+        round trips on PostgreSQL) and sees one snapshot of the database."""
+        connection = self.engine.raw_connection()
+        try:
+            dbapi_connection = connection.dbapi_connection
+            if not is_sqlite(self.engine):  # SQLite's connections already leave BEGIN to us
+                dbapi_connection.autocommit = True
+            try:
+                yield Reader(dbapi_connection)
+            finally:
+                if not is_sqlite(self.engine):
+                    dbapi_connection.autocommit = False
+        finally:
+            connection.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -66,6 +72,7 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self.session = Session(self.engine, expire_on_commit=False, autoflush=True)
+        self._connection: Connection | None = None
         self.members = MemberRepository(self.session)
         self.groups = GroupRepository(self.session)
         self.meetings = MeetingRepository(self.session)
@@ -89,11 +96,19 @@ class UnitOfWork:
                 "someone else changed this at the same time; nothing was changed, try again"
             ) from exc
 
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection, for Core statements: asked of the session once (each
+        ask costs about as much as a small statement), until the transaction ends."""
+        if self._connection is None:
+            self._connection = self.session.connection()
+        return self._connection
+
     def flush(self) -> None:
         try:
             self.session.flush()
         except StaleDataError as exc:
-            self.session.rollback()
+            self.rollback()
             raise Conflict(
                 "someone else changed this at the same time; nothing was changed, try again"
             ) from exc
@@ -101,6 +116,8 @@ class UnitOfWork:
     def commit(self) -> None:
         self.flush()
         self.session.commit()
+        self._connection = None
 
     def rollback(self) -> None:
         self.session.rollback()
+        self._connection = None

@@ -5,9 +5,10 @@ Every failure is a `BadLink` (or `RoundClosed`/`StaleText`) with a message fit f
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, bindparam, select
+from sqlalchemy import select
 
 from accord.services.context import Context
 from accord.services.delivery import rule_text
@@ -17,61 +18,62 @@ from accord.services.statements import known_kinds
 from statemachines import rounds as rules
 from statemachines.errors import Conflict, NotFound
 from storage import tables as t
+from storage.plain import Reader, utc
 
 
 def _claims(ctx: Context, token: str) -> LinkClaims:
     return read_token(ctx.settings.resolve_secret_key(), token, ctx.now())
 
 
-# Everything the page shows, in one query built once: the round, its statement and the version
-# the round asks about, the member and their current answer, the meaning of the kind; and what
-# recording an answer needs besides (`rounds.write_answer`).
-_PAGE = (
-    select(
-        t.rounds.c.id,
-        t.rounds.c.statement_id,
-        t.rounds.c.outcome,
-        t.rounds.c.tally_endorse,
-        t.rounds.c.tally_decline,
-        t.rounds.c.tally_abstain,
-        t.rounds.c.tally_pending,
-        t.rounds.c.mode,
-        t.rounds.c.rule,
-        t.rounds.c.deadline,
-        t.rounds.c.state,
-        t.rounds.c.text_sha256,
-        t.statements.c.title,
-        t.statements.c.kind,
-        t.statements.c.political,
-        t.statement_versions.c.body,
-        t.statement_versions.c.number,
-        t.kinds.c.meaning,
-        t.members.c.name,
-        t.members.c.email,
-        t.members.c.timezone,
-        t.recipients.c.id.label("recipient_id"),
-        t.recipients.c.decision.label("answered"),
-        t.recipients.c.comment,
-    )
-    .select_from(t.rounds)
-    .join(t.statements, t.statements.c.id == t.rounds.c.statement_id)
-    .join(t.members, t.members.c.id == bindparam("member_id"))
-    .outerjoin(
-        t.statement_versions,
-        and_(
-            t.statement_versions.c.statement_id == t.statements.c.id,
-            t.statement_versions.c.sha256 == t.rounds.c.text_sha256,
-        ),
-    )
-    .outerjoin(
-        t.recipients,
-        and_(t.recipients.c.round_id == t.rounds.c.id, t.recipients.c.member_id == t.members.c.id),
-    )
-    .outerjoin(t.kinds, t.kinds.c.name == t.statements.c.kind)
-    .where(t.rounds.c.id == bindparam("round_id"))
-    .order_by(t.statement_versions.c.number)  # a text that came back: its first version, as ever
-)
-_PAGE_LOCKED = _PAGE.with_for_update(of=t.rounds)
+# Everything the page shows, in one query: the round, its statement and the version the round
+# asks about, the member and their current answer, the meaning of the kind; and what recording an
+# answer needs besides (`rounds.write_answer`). Run through the driver (`storage.plain.Reader`):
+# SQLAlchemy's statement machinery cost more than the query (bench/RESULTS.md, answers).
+_PAGE = """
+SELECT rounds.id, rounds.statement_id, rounds.outcome, rounds.tally_endorse, rounds.tally_decline,
+       rounds.tally_abstain, rounds.tally_pending, rounds.mode, rounds.rule, rounds.deadline,
+       rounds.state, rounds.text_sha256, statements.title, statements.kind, statements.political,
+       statement_versions.body, statement_versions.number, kinds.meaning, members.name,
+       members.email, members.timezone, recipients.id, recipients.decision, recipients.comment
+FROM rounds
+JOIN statements ON statements.id = rounds.statement_id
+JOIN members ON members.id = %s
+LEFT OUTER JOIN statement_versions ON statement_versions.statement_id = statements.id
+     AND statement_versions.sha256 = rounds.text_sha256
+LEFT OUTER JOIN recipients ON recipients.round_id = rounds.id AND recipients.member_id = members.id
+LEFT OUTER JOIN kinds ON kinds.name = statements.kind
+WHERE rounds.id = %s
+ORDER BY statement_versions.number
+"""
+# A text that came back has two versions with its hash: the first is the one shown, as ever.
+_LOCK_ROUND = " FOR UPDATE OF rounds"  # PostgreSQL; SQLite's writer holds the whole database
+
+
+class PageRow(NamedTuple):
+    id: int
+    statement_id: int
+    outcome: str | None
+    tally_endorse: int
+    tally_decline: int
+    tally_abstain: int
+    tally_pending: int
+    mode: str
+    rule: str
+    deadline: datetime
+    state: str
+    text_sha256: str
+    title: str
+    kind: str
+    political: bool
+    body: str | None
+    number: int | None
+    meaning: str | None
+    name: str
+    email: str
+    timezone: str
+    recipient_id: int | None
+    answered: str | None
+    comment: str | None
 
 
 def reply_page(ctx: Context, token: str) -> dict[str, Any]:
@@ -81,16 +83,20 @@ def reply_page(ctx: Context, token: str) -> dict[str, Any]:
     read again the long way, which says what is wrong.
     """
     claims = _claims(ctx, token)
-    with ctx.db.reading() as connection:
-        row = _page_row(connection, _PAGE, claims)
+    with ctx.db.reading() as reader:
+        row = _page_row(reader, claims)
     if _answerable(claims, row):
         return _page(ctx, claims.round_id, row)
     return _reply_page_checked(ctx, claims)
 
 
-def _page_row(connection: Connection, query: Any, claims: LinkClaims) -> Any:
-    params = {"round_id": claims.round_id, "member_id": claims.member_id}
-    return connection.execute(query, params).first()
+def _page_row(reader: Reader, claims: LinkClaims, *, lock: bool = False) -> PageRow | None:
+    sql = _PAGE + (_LOCK_ROUND if lock and not reader.is_sqlite else "")
+    found = reader.rows(sql, claims.member_id, claims.round_id)
+    if not found:
+        return None
+    row = PageRow(*found[0])
+    return row._replace(deadline=utc(row.deadline), political=bool(row.political))
 
 
 def _answerable(claims: LinkClaims, row: Any) -> bool:
@@ -182,7 +188,7 @@ def answer_by_link(ctx: Context, token: str, decision: str, comment: str | None)
     the answer as recorded (`recorded`). A link its page would refuse is refused the same way."""
     claims = _claims(ctx, token)
     with ctx.uow() as uow:
-        row = _page_row(uow.session.connection(), _PAGE_LOCKED, claims)
+        row = _page_row(Reader.of_connection(uow.connection), claims, lock=True)
         if _answerable(claims, row):
             page = _page(ctx, claims.round_id, row)
             check_answer(row, decision)

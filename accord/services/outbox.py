@@ -72,7 +72,7 @@ def enqueue_new(uow: UnitOfWork, mail: Mail, *, settings: Settings) -> None:
     """Insert one row whose key names something written in this same transaction (a receipt for
     a new decision id), so it cannot be present yet: no lookup first."""
     row = _row(mail, settings.resolve_secret_key().encode(), settings)
-    uow.session.connection().execute(_INSERT, row)
+    uow.connection.execute(_INSERT, row)
 
 
 def _row(mail: Mail, secret: bytes, settings: Settings) -> dict[str, Any]:

@@ -257,7 +257,7 @@ def answering(uow: UnitOfWork, round_id: int, member_id: int) -> Any:
     """The round's row, locked, with the recipient's current answer and address (None when the
     member is not a recipient); NotFound for a round that does not exist."""
     params = {"round_id": round_id, "member_id": member_id}
-    row = uow.session.connection().execute(_ANSWERING, params).first()
+    row = uow.connection.execute(_ANSWERING, params).first()
     if row is None:
         raise NotFound(f"no round with id {round_id}")
     return row
@@ -319,9 +319,7 @@ def write_answer(
         decision == rules.DECLINE and comment and comment.lower().startswith(POLITICAL_REASON)
     )
     values = {f"b_{key}": number for key, number in counts.as_dict().items()}
-    uow.session.connection().execute(
-        _MOVE_TALLY, {**values, "b_round_id": row.id, "b_political": political}
-    )
+    uow.connection.execute(_MOVE_TALLY, {**values, "b_round_id": row.id, "b_political": political})
     uow.audit.append(
         actor=actor or row.email,
         channel=channel,
@@ -411,7 +409,7 @@ def _write_decision(
         "text_sha256": row.text_sha256,
         "recorded_at": now,
     }
-    connection = uow.session.connection()
+    connection = uow.connection
     connection.execute(
         _SET_DECISION,
         {
