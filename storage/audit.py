@@ -15,25 +15,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.plain import Reader
 from storage.tables import audit_head, audit_log
 
 GENESIS = "0" * 64
 CHANNELS = ("cli", "link", "email", "system", "web", "flow")
 
-# The append's three statements, built once (every answer appends: building them anew each time
-# costs more than running them).
-_HEAD_FOR_UPDATE = (
-    select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+# The append's three statements, run through the driver (`storage.plain.Reader`): every answer
+# appends, and SQLAlchemy's statement machinery cost more than these statements (their columns
+# are plain text and integers: nothing for SQLAlchemy to convert).
+_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1"
+_LOCK = " FOR UPDATE"  # PostgreSQL; SQLite's writer already holds the whole database
+_INSERT_ENTRY = (
+    "INSERT INTO audit_log (seq, recorded_at, actor, channel, entity_type, entity_id, action, "
+    "payload, text_sha256, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
-_INSERT_ENTRY = audit_log.insert()
-_MOVE_HEAD = (
-    update(audit_head)
-    .where(audit_head.c.id == 1)
-    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
-)
+_MOVE_HEAD = "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1"
 
 
 def canonical_json(value: Any) -> str:
@@ -82,13 +82,11 @@ class AuditLog:
         payload: Mapping[str, Any] | None = None,
         text_sha256: str | None = None,
     ) -> Entry:
-        # Pending changes are written first (as a query would), then the three statements run as
-        # Core on the transaction's connection: no ORM work for rows the ORM does not map.
-        self.session.flush()
-        connection = self.session.connection()
-        head = connection.execute(_HEAD_FOR_UPDATE).one()
+        self.session.flush()  # pending changes first, as before any query of the session
+        reader = Reader.of_session(self.session)
+        (seq, prev_hash), *_ = reader.rows(_HEAD + ("" if reader.is_sqlite else _LOCK))
         fields = {
-            "seq": head.seq + 1,
+            "seq": seq + 1,
             "recorded_at": at.astimezone(UTC).isoformat(timespec="microseconds"),
             "actor": actor,
             "channel": channel,
@@ -97,11 +95,11 @@ class AuditLog:
             "action": action,
             "payload": canonical_json(dict(payload or {})),
             "text_sha256": text_sha256,
-            "prev_hash": head.hash,
+            "prev_hash": prev_hash,
         }
         entry = Entry(**fields, hash=entry_hash(fields))
-        connection.execute(_INSERT_ENTRY, vars(entry))
-        connection.execute(_MOVE_HEAD, {"new_seq": entry.seq, "new_hash": entry.hash})
+        reader.execute(_INSERT_ENTRY, *vars(entry).values())
+        reader.execute(_MOVE_HEAD, entry.seq, entry.hash)
         return entry
 
     def entries(self, entity_type: str | None = None, entity_id: object = None) -> list[Entry]:

@@ -43,6 +43,7 @@ class Reader:
         self.where = where  # the database, for messages (never a password)
         self.errors = errors  # the driver's errors, for `revision`
         self._qmark = isinstance(dbapi_connection, sqlite3.Connection)
+        self._as_sqlalchemy = False  # raise driver errors as SQLAlchemy's (`of_connection`)
 
     @classmethod
     def of_session(cls, session: Any) -> Reader:
@@ -51,22 +52,45 @@ class Reader:
 
     @classmethod
     def of_connection(cls, connection: Any) -> Reader:
-        """The driver's connection under an SQLAlchemy connection, inside its transaction."""
-        return cls(connection.connection.dbapi_connection)
+        """The driver's connection under an SQLAlchemy connection, inside its transaction; its
+        errors come out as SQLAlchemy's, as from a statement SQLAlchemy ran there."""
+        reader = cls(connection.connection.dbapi_connection)
+        reader._as_sqlalchemy = True
+        return reader
 
     @property
     def is_sqlite(self) -> bool:
         return self._qmark
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        return self._run(sql, params, fetch=True)
+
+    def execute(self, sql: str, *params: Any) -> None:
+        """Run a statement that returns no rows (an INSERT or UPDATE of plain values)."""
+        self._run(sql, params, fetch=False)
+
+    def _run(self, sql: str, params: tuple[Any, ...], *, fetch: bool) -> list[tuple[Any, ...]]:
         if self._qmark:
             sql = sql.replace("%s", "?")
         cursor = self.connection.cursor()
         try:
             cursor.execute(sql, params)
-            return list(cursor.fetchall())
+            return list(cursor.fetchall()) if fetch else []
+        except Exception as exc:
+            if self._as_sqlalchemy and isinstance(exc, self._driver_errors()):
+                from sqlalchemy.exc import DBAPIError
+
+                raise DBAPIError.instance(sql, params, exc, self._driver_errors()) from exc
+            raise
         finally:
             cursor.close()
+
+    def _driver_errors(self) -> type[Exception]:
+        if self._qmark:
+            return sqlite3.Error
+        import psycopg  # the only other driver a Reader is given a connection of, by SQLAlchemy
+
+        return psycopg.Error
 
     def revision(self) -> str | None:
         """The schema revision Alembic recorded; None when there is none (no accord database)."""

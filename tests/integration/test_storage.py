@@ -270,3 +270,21 @@ def test_a_begin_that_finds_sqlite_locked_fails_as_sqlalchemy_reports_errors(tmp
     finally:
         holder.close()
         waiter.close()
+
+
+def test_a_statement_run_through_the_driver_fails_as_sqlalchemy_reports_errors(
+    db: Database,
+) -> None:
+    """The record's statements go straight to the driver; a failure still comes out as
+    SQLAlchemy's error (what the callers catch), and nothing is kept."""
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.plain import Reader
+
+    with db.uow() as uow:
+        with pytest.raises(IntegrityError):
+            Reader.of_session(uow.session).execute(
+                "INSERT INTO audit_head (id, seq, hash) VALUES (%s, %s, %s)", 1, 0, "x" * 64
+            )
+    with db.uow(readonly=True) as uow:
+        assert uow.audit.verify().ok
