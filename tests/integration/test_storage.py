@@ -281,10 +281,9 @@ def test_a_statement_run_through_the_driver_fails_as_sqlalchemy_reports_errors(
 
     from storage.plain import Reader
 
-    with db.uow() as uow:
-        with pytest.raises(IntegrityError):
-            Reader.of_session(uow.session).execute(
-                "INSERT INTO audit_head (id, seq, hash) VALUES (%s, %s, %s)", 1, 0, "x" * 64
-            )
+    with db.uow() as uow, pytest.raises(IntegrityError):
+        Reader.of_session(uow.session).execute(
+            "INSERT INTO audit_head (id, seq, hash) VALUES (%s, %s, %s)", 1, 0, "x" * 64
+        )
     with db.uow(readonly=True) as uow:
         assert uow.audit.verify().ok
