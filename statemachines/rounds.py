@@ -46,6 +46,9 @@ class Rule:
         return f"min:{self.minimum}" if self.name == "min" else self.name
 
 
+TALLY_KEYS = ("endorse", "decline", "abstain", "pending")
+
+
 @dataclass(frozen=True)
 class Tally:
     endorse: int = 0
@@ -64,6 +67,11 @@ class Tally:
             "abstain": self.abstain,
             "pending": self.pending,
         }
+
+    @classmethod
+    def kept_by(cls, holder: Any) -> Tally:
+        """The tally a round keeps in its `tally_*` attributes (a Round, or a row of its table)."""
+        return cls(*(getattr(holder, f"tally_{key}") for key in TALLY_KEYS))
 
     def after_answer(self, previous: str | None, decision: str) -> Tally:
         """The tally once one recipient's answer `previous` (None: pending) becomes `decision`."""
@@ -194,12 +202,12 @@ class Round:
     @property
     def counts(self) -> Tally:
         """The tally of the recipients' current answers, kept with the round (not recounted)."""
-        return Tally(self.tally_endorse, self.tally_decline, self.tally_abstain, self.tally_pending)
+        return Tally.kept_by(self)
 
     @counts.setter
     def counts(self, counts: Tally) -> None:
-        self.tally_endorse, self.tally_decline = counts.endorse, counts.decline
-        self.tally_abstain, self.tally_pending = counts.abstain, counts.pending
+        for key, number in counts.as_dict().items():
+            setattr(self, f"tally_{key}", number)
 
     def ask(self, recipients: int) -> None:
         """Every recipient is asked (again): nobody has answered this text yet."""

@@ -48,15 +48,16 @@ class Database:
         page): its SQL runs as written, without SQLAlchemy's statement machinery. For reads only:
         each statement commits itself (so a single query needs no BEGIN and ROLLBACK, two more
         round trips on PostgreSQL) and sees one snapshot of the database."""
+        switch = not is_sqlite(self.engine)  # SQLite's connections already leave BEGIN to us
         connection = self.engine.raw_connection()
         try:
             dbapi_connection = connection.dbapi_connection
-            if not is_sqlite(self.engine):  # SQLite's connections already leave BEGIN to us
+            if switch:
                 dbapi_connection.autocommit = True
             try:
                 yield Reader(dbapi_connection)
             finally:
-                if not is_sqlite(self.engine):
+                if switch:
                     dbapi_connection.autocommit = False
         finally:
             connection.close()

@@ -195,6 +195,8 @@ def _ask(rnd: Round, member: Any, purpose: str) -> Mail:
     )
 
 
+_TALLY_COLUMNS = [t.rounds.c[f"tally_{key}"] for key in rules.TALLY_KEYS]
+
 # The statements of an answer, built once: building a statement anew each time costs more than
 # running it (SQLAlchemy derives its cache key from the new object). They run on the unit of
 # work's connection, as Core: an answer touches no mapped object unless it closes the round.
@@ -208,10 +210,7 @@ _ANSWERING = (
         t.rounds.c.state,
         t.rounds.c.outcome,
         t.rounds.c.text_sha256,
-        t.rounds.c.tally_endorse,
-        t.rounds.c.tally_decline,
-        t.rounds.c.tally_abstain,
-        t.rounds.c.tally_pending,
+        *_TALLY_COLUMNS,
         t.recipients.c.id.label("recipient_id"),
         t.recipients.c.decision.label("answered"),
         t.members.c.email,
@@ -243,10 +242,7 @@ _MOVE_TALLY = (
     update(t.rounds)
     .where(t.rounds.c.id == bindparam("b_round_id"))
     .values(
-        tally_endorse=bindparam("b_endorse"),
-        tally_decline=bindparam("b_decline"),
-        tally_abstain=bindparam("b_abstain"),
-        tally_pending=bindparam("b_pending"),
+        **{f"tally_{key}": bindparam(f"b_{key}") for key in rules.TALLY_KEYS},
         flagged_political=t.rounds.c.flagged_political | bindparam("b_political"),
         version=t.rounds.c.version + 1,
     )
@@ -314,7 +310,7 @@ def write_answer(
     comment = clean_comment(comment)
     now = ctx.now()
     decision_id = _write_decision(uow, row, member_id, decision, comment, channel, now)
-    counts = _tally(row).after_answer(row.answered, decision)
+    counts = rules.Tally.kept_by(row).after_answer(row.answered, decision)
     political = bool(
         decision == rules.DECLINE and comment and comment.lower().startswith(POLITICAL_REASON)
     )
@@ -361,10 +357,6 @@ def write_answer(
         "round_state": state,
         "outcome": outcome,
     }
-
-
-def _tally(row: Any) -> rules.Tally:
-    return rules.Tally(row.tally_endorse, row.tally_decline, row.tally_abstain, row.tally_pending)
 
 
 def clean_comment(comment: str | None) -> str | None:
@@ -586,9 +578,7 @@ def _rounds_to_move(ctx: Context, uow: UnitOfWork, now: datetime) -> tuple[list[
     days, maximum = ctx.settings.reminder_days, ctx.settings.max_reminders
     due = []
     for rnd in open_rounds:
-        tally = rules.Tally(
-            rnd.tally_endorse, rnd.tally_decline, rnd.tally_abstain, rnd.tally_pending
-        )
+        tally = rules.Tally.kept_by(rnd)
         rule = rules.parse_rule(rnd.rule)
         if rules.close_reason(rule, tally, rnd.deadline, now, rnd.mode):
             due.append(rnd.id)
@@ -607,10 +597,7 @@ _OPEN_ROUNDS = (
         t.rounds.c.rule,
         t.rounds.c.mode,
         t.rounds.c.deadline,
-        t.rounds.c.tally_endorse,
-        t.rounds.c.tally_decline,
-        t.rounds.c.tally_abstain,
-        t.rounds.c.tally_pending,
+        *_TALLY_COLUMNS,
     )
     .where(t.rounds.c.state == OPEN)
     .order_by(t.rounds.c.id)
