@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.plain import Reader
+from storage.plain import Reader, Write
 from storage.tables import audit_head, audit_log
 
 GENESIS = "0" * 64
@@ -64,6 +64,41 @@ class Entry:
     hash: str
 
 
+def next_entry(
+    seq: int,
+    prev_hash: str,
+    *,
+    actor: str,
+    channel: str,
+    entity_type: str,
+    entity_id: object,
+    action: str,
+    at: datetime,
+    payload: Mapping[str, Any] | None = None,
+    text_sha256: str | None = None,
+) -> Entry:
+    """The entry that follows the head (`seq`, `prev_hash`) of the record."""
+    fields = {
+        "seq": seq + 1,
+        "recorded_at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": actor,
+        "channel": channel,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "action": action,
+        "payload": canonical_json(dict(payload or {})),
+        "text_sha256": text_sha256,
+        "prev_hash": prev_hash,
+    }
+    return Entry(**fields, hash=entry_hash(fields))
+
+
+def appending(entry: Entry) -> list[Write]:
+    """The statements that append `entry` and move the head to it, in a transaction that holds
+    the head (locked on PostgreSQL; SQLite's writer holds the whole database)."""
+    return [(_INSERT_ENTRY, tuple(vars(entry).values())), (_MOVE_HEAD, (entry.seq, entry.hash))]
+
+
 class AuditLog:
     """Appends to and reads the decision record inside a unit of work's session."""
 
@@ -85,21 +120,19 @@ class AuditLog:
         self.session.flush()  # pending changes first, as before any query of the session
         reader = Reader.of_session(self.session)
         (seq, prev_hash), *_ = reader.rows(_HEAD + ("" if reader.is_sqlite else _LOCK))
-        fields = {
-            "seq": seq + 1,
-            "recorded_at": at.astimezone(UTC).isoformat(timespec="microseconds"),
-            "actor": actor,
-            "channel": channel,
-            "entity_type": entity_type,
-            "entity_id": str(entity_id),
-            "action": action,
-            "payload": canonical_json(dict(payload or {})),
-            "text_sha256": text_sha256,
-            "prev_hash": prev_hash,
-        }
-        entry = Entry(**fields, hash=entry_hash(fields))
-        reader.execute(_INSERT_ENTRY, *vars(entry).values())
-        reader.execute(_MOVE_HEAD, entry.seq, entry.hash)
+        entry = next_entry(
+            seq,
+            prev_hash,
+            actor=actor,
+            channel=channel,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action,
+            at=at,
+            payload=payload,
+            text_sha256=text_sha256,
+        )
+        reader.write(appending(entry))
         return entry
 
     def entries(self, entity_type: str | None = None, entity_id: object = None) -> list[Entry]:

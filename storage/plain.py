@@ -15,8 +15,9 @@ Nothing here imports SQLAlchemy at module level.
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from asyncio import AbstractEventLoop
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime keeps a moment in SQLite
+
+# A statement that returns no rows, with its values: `%s` placeholders, values as `stored` takes.
+Write = tuple[str, tuple[Any, ...]]
 _SQLITE_PREFIXES = ("sqlite:///", "sqlite+pysqlite:///")
 _POSTGRESQL_SCHEMES = ("postgresql", "postgresql+psycopg")
 
@@ -69,21 +74,45 @@ class Reader:
         """Run a statement that returns no rows (an INSERT or UPDATE of plain values)."""
         self._run(sql, params, fetch=False)
 
+    def write(self, statements: Sequence[Write]) -> None:
+        """Run statements that return no rows, in order, their values `stored`; on PostgreSQL
+        sent together (psycopg's pipeline mode: one round trip for all of them)."""
+        if self._qmark:
+            for sql, params in statements:
+                self._run(sql, stored_values(params, sqlite=True), fetch=False)
+            return
+        with self._as_sqlalchemy_errors(statements[0][0] if statements else "", ()):
+            cursor = self.connection.cursor()
+            try:
+                with self.connection.pipeline():
+                    for sql, params in statements:
+                        cursor.execute(sql, stored_values(params, sqlite=False))
+            finally:
+                cursor.close()
+
     def _run(self, sql: str, params: tuple[Any, ...], *, fetch: bool) -> list[tuple[Any, ...]]:
         if self._qmark:
             sql = sql.replace("%s", "?")
-        cursor = self.connection.cursor()
+        with self._as_sqlalchemy_errors(sql, params):
+            cursor = self.connection.cursor()
+            try:
+                cursor.execute(sql, params)
+                return list(cursor.fetchall()) if fetch else []
+            finally:
+                cursor.close()
+
+    @contextmanager
+    def _as_sqlalchemy_errors(self, sql: str, params: tuple[Any, ...]) -> Iterator[None]:
+        """A driver error comes out as SQLAlchemy's when this reader works inside SQLAlchemy's
+        transaction (`of_connection`), as from a statement SQLAlchemy ran."""
         try:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall()) if fetch else []
+            yield
         except Exception as exc:
             if self._as_sqlalchemy and isinstance(exc, self._driver_errors()):
                 from sqlalchemy.exc import DBAPIError
 
                 raise DBAPIError.instance(sql, params, exc, self._driver_errors()) from exc
             raise
-        finally:
-            cursor.close()
 
     def _driver_errors(self) -> type[Exception]:
         if self._qmark:
@@ -99,6 +128,24 @@ class Reader:
         except self.errors:
             return None
         return str(found[0][0]) if found else None
+
+
+def stored(value: Any, *, sqlite: bool) -> Any:
+    """A value as accord's column types store it, for a statement sent to the driver: an aware
+    datetime as naive UTC (`tables.UTCDateTime`; SQLite keeps SQLAlchemy's text form of it), a
+    dict or list as JSON text (`JSON`); anything else as it is."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        naive = value.astimezone(UTC).replace(tzinfo=None)
+        return naive.strftime(SQLITE_TIME) if sqlite else naive
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+def stored_values(values: Sequence[Any], *, sqlite: bool) -> tuple[Any, ...]:
+    return tuple(stored(value, sqlite=sqlite) for value in values)
 
 
 def utc(value: Any) -> datetime | None:
@@ -133,6 +180,12 @@ def _postgresql(url: str) -> tuple[str, str] | None:
         urlunsplit(("postgresql", parts.netloc, parts.path, "", "")),
         urlunsplit((parts.scheme, shown, parts.path, "", "")),
     )
+
+
+def postgresql_uri(url: str) -> str | None:
+    """The driver's URI (libpq's form) of a plain PostgreSQL URL, else None."""
+    found = _postgresql(url)
+    return found[0] if found else None
 
 
 def handles(url: str) -> bool:

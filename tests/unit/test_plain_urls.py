@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -58,3 +58,15 @@ def test_placeholders_are_numbered_for_asyncpg() -> None:
         "SELECT a FROM t WHERE b = $1 AND c = $2"
     )
     assert plain._numbered("SELECT 1") == "SELECT 1"
+
+
+def test_stored_values_are_what_the_column_types_store() -> None:
+    """A statement sent to the driver stores a moment as SQLAlchemy's column types would."""
+    moment = datetime(2026, 12, 18, 18, 0, 0, 250, tzinfo=timezone(timedelta(hours=1)))
+    assert plain.stored(moment, sqlite=True) == "2026-12-18 17:00:00.000250"
+    assert plain.stored(moment, sqlite=False) == datetime(2026, 12, 18, 17, 0, 0, 250)
+    assert plain.utc(plain.stored(moment, sqlite=True)) == moment
+    assert plain.stored({"to": ["a@example.org"]}, sqlite=False) == '{"to": ["a@example.org"]}'
+    assert plain.stored_values((1, "x", None), sqlite=True) == (1, "x", None)
+    with pytest.raises(ValueError, match="naive datetime"):
+        plain.stored(datetime(2026, 12, 18, 17, 0), sqlite=True)

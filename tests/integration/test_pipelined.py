@@ -1,0 +1,118 @@
+"""The reply app's PostgreSQL connections (storage.pipelined): one transaction in two round
+trips, nothing written when the plan refuses or fails, a connection broken by a restart replaced."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from storage.pipelined import LinkDatabase
+from storage.plain import Write, postgresql_uri
+from tests.conftest import PgScratch, _sqlalchemy_pg_url
+
+pytestmark = pytest.mark.postgres
+COUNT_KINDS = "SELECT count(*) FROM kinds"
+LOCK_KINDS = "SELECT name FROM kinds WHERE name <> %s FOR UPDATE"
+ADD_KIND = "INSERT INTO kinds (name, meaning) VALUES (%s, %s)"
+
+
+@pytest.fixture
+def pg_url(pg_scratch: PgScratch) -> Iterator[str]:
+    pg_scratch.reset()
+    yield _sqlalchemy_pg_url(pg_scratch.name)
+
+
+def _with_links(url: str, work: Any) -> Any:
+    async def run() -> Any:
+        links = LinkDatabase(url)
+        await links.open()
+        try:
+            return await work(links)
+        finally:
+            await links.close()
+
+    return asyncio.run(run())
+
+
+def _kinds(url: str) -> int:
+    with psycopg.connect(postgresql_uri(url)) as connection:
+        return connection.execute(COUNT_KINDS).fetchone()[0]
+
+
+def _add_kind(name: str) -> Any:
+    def plan(found: list[tuple[Any, ...]]) -> tuple[list[Write], int]:
+        return [(ADD_KIND, (name, "a test kind"))], len(found)
+
+    return plan
+
+
+def test_the_plan_sees_the_locked_read_and_its_writes_are_committed(pg_url: str) -> None:
+    before = _kinds(pg_url)
+    seen = _with_links(
+        pg_url, lambda links: links.read_then_write(LOCK_KINDS, ("none",), _add_kind("test"))
+    )
+    assert seen == before and _kinds(pg_url) == before + 1
+
+
+def test_a_plan_that_refuses_or_fails_writes_nothing(pg_url: str) -> None:
+    before = _kinds(pg_url)
+
+    def fails(_found: list[tuple[Any, ...]]) -> tuple[list[Write], int]:
+        raise ValueError("the answer is refused")
+
+    async def work(links: LinkDatabase) -> None:
+        assert await links.read_then_write(LOCK_KINDS, ("none",), lambda _found: None) is None
+        with pytest.raises(ValueError, match="refused"):
+            await links.read_then_write(LOCK_KINDS, ("none",), fails)
+        assert (await links.rows(COUNT_KINDS))[0][0] == before  # the connections still work
+
+    _with_links(pg_url, work)
+    assert _kinds(pg_url) == before
+
+
+def test_a_failing_write_rolls_back_the_writes_before_it(pg_url: str) -> None:
+    before = _kinds(pg_url)
+
+    def twice(_found: list[tuple[Any, ...]]) -> tuple[list[Write], None]:
+        row = ("twice", "a test kind")
+        return [(ADD_KIND, row), (ADD_KIND, row)], None
+
+    async def work(links: LinkDatabase) -> None:
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            await links.read_then_write(LOCK_KINDS, ("none",), twice)
+
+    _with_links(pg_url, work)
+    assert _kinds(pg_url) == before
+
+
+def test_connections_broken_by_a_restart_are_replaced(pg_url: str) -> None:
+    """PostgreSQL restarted (here: every connection of the pool terminated) between requests:
+    the next read and the next answer work."""
+    before = _kinds(pg_url)
+
+    def terminate_the_others() -> None:
+        with psycopg.connect(postgresql_uri(pg_url), autocommit=True) as connection:
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+    async def work(links: LinkDatabase) -> tuple[int, int]:
+        await links.rows(COUNT_KINDS)
+        terminate_the_others()
+        counted = (await links.rows(COUNT_KINDS))[0][0]
+        terminate_the_others()
+        seen = await links.read_then_write(LOCK_KINDS, ("none",), _add_kind("after"))
+        return counted, seen
+
+    assert _with_links(pg_url, work) == (before, before)
+    assert _kinds(pg_url) == before + 1
+
+
+def test_only_a_postgresql_url_makes_link_connections(tmp_path: Any) -> None:
+    with pytest.raises(ValueError, match="not a PostgreSQL URL"):
+        LinkDatabase(f"sqlite:///{tmp_path / 'accord.db'}")
