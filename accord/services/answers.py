@@ -13,12 +13,21 @@ from sqlalchemy import select
 from accord.services.context import Context
 from accord.services.delivery import rule_text
 from accord.services.links import BadLink, LinkClaims, read_token
-from accord.services.rounds import RoundClosed, StaleText, check_answer, write_answer
+from accord.services.rounds import (
+    ANSWER_HEAD_COLUMNS,
+    AnswerHead,
+    RoundClosed,
+    StaleText,
+    check_answer,
+    plan_answer,
+    write_answer,
+)
 from accord.services.statements import known_kinds
 from statemachines import rounds as rules
 from statemachines.errors import Conflict, NotFound
 from storage import tables as t
-from storage.plain import Reader, utc
+from storage.pipelined import LinkDatabase
+from storage.plain import Reader, Write, utc
 
 
 def _claims(ctx: Context, token: str) -> LinkClaims:
@@ -29,24 +38,30 @@ def _claims(ctx: Context, token: str) -> LinkClaims:
 # asks about, the member and their current answer, the meaning of the kind; and what recording an
 # answer needs besides (`rounds.write_answer`). Run through the driver (`storage.plain.Reader`):
 # SQLAlchemy's statement machinery cost more than the query (bench/RESULTS.md, answers).
-_PAGE = """
-SELECT rounds.id, rounds.statement_id, rounds.outcome, rounds.tally_endorse, rounds.tally_decline,
-       rounds.tally_abstain, rounds.tally_pending, rounds.mode, rounds.rule, rounds.deadline,
-       rounds.state, rounds.text_sha256, statements.title, statements.kind, statements.political,
-       statement_versions.body, statement_versions.number, kinds.meaning, members.name,
-       members.email, members.timezone, recipients.id, recipients.decision, recipients.comment
+_PAGE_COLUMNS = """
+rounds.id, rounds.statement_id, rounds.outcome, rounds.tally_endorse, rounds.tally_decline,
+rounds.tally_abstain, rounds.tally_pending, rounds.mode, rounds.rule, rounds.deadline,
+rounds.state, rounds.text_sha256, statements.title, statements.kind, statements.political,
+statement_versions.body, statement_versions.number, kinds.meaning, members.name, members.email,
+members.timezone, recipients.id, recipients.decision, recipients.comment"""
+_PAGE_FROM = """
 FROM rounds
 JOIN statements ON statements.id = rounds.statement_id
 JOIN members ON members.id = %s
 LEFT OUTER JOIN statement_versions ON statement_versions.statement_id = statements.id
      AND statement_versions.sha256 = rounds.text_sha256
 LEFT OUTER JOIN recipients ON recipients.round_id = rounds.id AND recipients.member_id = members.id
-LEFT OUTER JOIN kinds ON kinds.name = statements.kind
-WHERE rounds.id = %s
-ORDER BY statement_versions.number
-"""
+LEFT OUTER JOIN kinds ON kinds.name = statements.kind"""
 # A text that came back has two versions with its hash: the first is the one shown, as ever.
-_LOCK_ROUND = " FOR UPDATE OF rounds"  # PostgreSQL; SQLite's writer holds the whole database
+_PAGE_ORDER = "ORDER BY statement_versions.number"
+_PAGE = f"SELECT {_PAGE_COLUMNS} {_PAGE_FROM} WHERE rounds.id = %s {_PAGE_ORDER}"
+# To answer: the same row with the round locked, and where the answer's writes go (AnswerHead).
+_ANSWER_PAGE = {
+    dialect: f"SELECT {_PAGE_COLUMNS}, {head} {_PAGE_FROM} CROSS JOIN audit_head"
+    f" WHERE rounds.id = %s AND audit_head.id = 1 {_PAGE_ORDER}"
+    + (" FOR UPDATE OF rounds, audit_head" if dialect == "postgresql" else "")
+    for dialect, head in ANSWER_HEAD_COLUMNS.items()
+}
 
 
 class PageRow(NamedTuple):
@@ -90,13 +105,22 @@ def reply_page(ctx: Context, token: str) -> dict[str, Any]:
     return _reply_page_checked(ctx, claims)
 
 
-def _page_row(reader: Reader, claims: LinkClaims, *, lock: bool = False) -> PageRow | None:
-    sql = _PAGE + (_LOCK_ROUND if lock and not reader.is_sqlite else "")
-    found = reader.rows(sql, claims.member_id, claims.round_id)
+def _page_row(reader: Reader, claims: LinkClaims) -> PageRow | None:
+    return _page_of(reader.rows(_PAGE, claims.member_id, claims.round_id))
+
+
+def _page_of(found: list[tuple[Any, ...]]) -> PageRow | None:
     if not found:
         return None
-    row = PageRow(*found[0])
+    row = PageRow(*found[0][: len(PageRow._fields)])
     return row._replace(deadline=utc(row.deadline), political=bool(row.political))
+
+
+def _answer_page_of(found: list[tuple[Any, ...]]) -> tuple[PageRow | None, AnswerHead | None]:
+    """The page's row and the head, from a row of `_ANSWER_PAGE`."""
+    if not found:
+        return None, None
+    return _page_of(found), AnswerHead(*found[0][len(PageRow._fields) :])
 
 
 def _answerable(claims: LinkClaims, row: Any) -> bool:
@@ -188,14 +212,49 @@ def answer_by_link(ctx: Context, token: str, decision: str, comment: str | None)
     the answer as recorded (`recorded`). A link its page would refuse is refused the same way."""
     claims = _claims(ctx, token)
     with ctx.uow() as uow:
-        row = _page_row(Reader.of_connection(uow.connection), claims, lock=True)
+        reader = Reader.of_connection(uow.connection)
+        sql = _ANSWER_PAGE["sqlite" if reader.is_sqlite else "postgresql"]
+        row, head = _answer_page_of(reader.rows(sql, claims.member_id, claims.round_id))
         if _answerable(claims, row):
             page = _page(ctx, claims.round_id, row)
             check_answer(row, decision)
             recorded = write_answer(
-                ctx, uow, row, claims.member_id, decision, comment, channel="link"
+                ctx, uow, row, claims.member_id, decision, comment, channel="link", head=head
             )
             uow.commit()
             return {**page, "recorded": recorded}
     _reply_page_checked(ctx, claims)  # raises what the page would show
     raise Conflict("the round changed while the answer was being recorded")
+
+
+async def reply_page_pipelined(ctx: Context, links: LinkDatabase, token: str) -> dict[str, Any]:
+    """`reply_page` on PostgreSQL's asynchronous connections: the page's query does not hold up
+    the app's other requests while it waits."""
+    claims = _claims(ctx, token)
+    row = _page_of(await links.rows(_PAGE, claims.member_id, claims.round_id))
+    if _answerable(claims, row):
+        return _page(ctx, claims.round_id, row)
+    return _reply_page_checked(ctx, claims)  # a refusal to explain: rare, read the long way
+
+
+async def answer_by_link_pipelined(
+    ctx: Context, links: LinkDatabase, token: str, decision: str, comment: str | None
+) -> dict[str, Any]:
+    """`answer_by_link` on PostgreSQL's asynchronous connections, in two round trips: BEGIN and
+    the locked page, then the answer's writes and COMMIT. A refusal to explain, and the answer
+    that closes its round (the mapped round closes it), go the way of `answer_by_link`."""
+    claims = _claims(ctx, token)
+
+    def plan(found: list[tuple[Any, ...]]) -> tuple[list[Write], dict[str, Any]] | None:
+        row, head = _answer_page_of(found)
+        if row is None or head is None or not _answerable(claims, row):
+            return None
+        check_answer(row, decision)
+        answer = plan_answer(ctx, row, head, claims.member_id, decision, comment, channel="link")
+        if answer.closes:
+            return None
+        return answer.writes, {**_page(ctx, claims.round_id, row), "recorded": answer.recorded}
+
+    sql = _ANSWER_PAGE["postgresql"]
+    done = await links.read_then_write(sql, (claims.member_id, claims.round_id), plan)
+    return done if done is not None else answer_by_link(ctx, token, decision, comment)

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select
@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 from accord.config import Settings
 from accord.services.status import delivery
 from storage import tables as t
-from storage.plain import Reader
+from storage.plain import Reader, Write
 from storage.uow import UnitOfWork
 
 
@@ -68,11 +68,13 @@ def enqueue(uow: UnitOfWork, mails: Iterable[Mail], *, settings: Settings) -> in
     return len(fresh)
 
 
-def enqueue_new(uow: UnitOfWork, mail: Mail, *, settings: Settings) -> None:
-    """Insert one row whose key names something written in this same transaction (a receipt for
-    a new decision id), so it cannot be present yet: no lookup first."""
+def inserting_new(mail: Mail, *, settings: Settings) -> Write:
+    """The INSERT of one row whose key names something written in the same transaction (a
+    receipt for a new decision id), so it cannot be present yet: no lookup first."""
     row = _row(mail, settings.resolve_secret_key().encode(), settings)
-    uow.connection.execute(_INSERT, row)
+    row["created_at"] = datetime.now(UTC)
+    placeholders = ", ".join(["%s"] * len(row))
+    return f"INSERT INTO outbox ({', '.join(row)}) VALUES ({placeholders})", tuple(row.values())
 
 
 def _row(mail: Mail, secret: bytes, settings: Settings) -> dict[str, Any]:

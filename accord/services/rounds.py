@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from accord.services.context import Context
-from accord.services.outbox import Mail, asking_message_ids, enqueue, enqueue_new
+from accord.services.outbox import Mail, asking_message_ids, enqueue, inserting_new
 from accord.services.statements import known_kinds
 from accord.services.status import round_document
 from statemachines import rounds as rules
@@ -31,7 +32,8 @@ from statemachines.statements import (
     circulation_problem,
 )
 from storage import tables as t
-from storage.plain import Reader
+from storage.audit import appending, next_entry
+from storage.plain import Reader, Write
 from storage.uow import UnitOfWork
 
 POLITICAL_REASON = "political"
@@ -227,26 +229,54 @@ _ANSWERING = (
     .where(t.rounds.c.id == bindparam("round_id"))
     .with_for_update(of=t.rounds)
 )
+# What an answer writes, sent to the driver together (`Reader.write`: one round trip on
+# PostgreSQL); SQLAlchemy's statement machinery cost more than these statements.
 _SET_DECISION = (
-    update(t.recipients)
-    .where(t.recipients.c.id == bindparam("b_recipient_id"))
-    .values(
-        decision=bindparam("b_decision"),
-        decision_sha256=bindparam("b_text_sha256"),
-        comment=bindparam("b_comment"),
-        decided_at=bindparam("b_recorded_at"),
-    )
+    "UPDATE recipients SET decision = %s, decision_sha256 = %s, comment = %s, decided_at = %s "
+    "WHERE id = %s"
 )
-_ADD_DECISION = t.decisions.insert()
+_ADD_DECISION = (
+    "INSERT INTO decisions (id, round_id, member_id, decision, comment, channel, text_sha256, "
+    "recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
 _MOVE_TALLY = (
-    update(t.rounds)
-    .where(t.rounds.c.id == bindparam("b_round_id"))
-    .values(
-        **{f"tally_{key}": bindparam(f"b_{key}") for key in rules.TALLY_KEYS},
-        flagged_political=t.rounds.c.flagged_political | bindparam("b_political"),
-        version=t.rounds.c.version + 1,
-    )
+    "UPDATE rounds SET "
+    + "".join(f"tally_{key} = %s, " for key in rules.TALLY_KEYS)
+    + "flagged_political = flagged_political OR %s, version = version + 1, updated_at = %s "
+    "WHERE id = %s"
 )
+# The decision record's head, locked, and the id the new decision gets (SQLite's writer holds the
+# whole database, so the next id is the highest plus one, as SQLite itself would choose).
+ANSWER_HEAD_COLUMNS = {
+    "sqlite": "audit_head.seq, audit_head.hash, (SELECT COALESCE(MAX(id), 0) + 1 FROM decisions)",
+    "postgresql": (
+        "audit_head.seq, audit_head.hash, nextval(pg_get_serial_sequence('decisions', 'id'))"
+    ),
+}
+_ANSWER_HEAD = {
+    "sqlite": f"SELECT {ANSWER_HEAD_COLUMNS['sqlite']} FROM audit_head WHERE id = 1",
+    "postgresql": (
+        f"SELECT {ANSWER_HEAD_COLUMNS['postgresql']} FROM audit_head WHERE id = 1 FOR UPDATE"
+    ),
+}
+
+
+class AnswerHead(NamedTuple):
+    """Where an answer's writes go: the decision record's head and the new decision's id."""
+
+    seq: int
+    hash: str
+    decision_id: int
+
+
+@dataclass(frozen=True)
+class AnswerPlan:
+    """An answer's writes, the answer as recorded, and whether it closes the round."""
+
+    writes: list[Write]
+    recorded: dict[str, Any]
+    closes: bool
+    at: datetime
 
 
 def answering(uow: UnitOfWork, round_id: int, member_id: int) -> Any:
@@ -304,19 +334,46 @@ def write_answer(
     *,
     channel: str,
     actor: str | None = None,
+    head: AnswerHead | None = None,
 ) -> dict[str, Any]:
-    """Write a checked answer (`row` from `answering`): the recipient's current decision, the
-    history, the round's tally, the decision record and the receipt; close the round if due."""
+    """Write a checked answer (`row` from `answering`, `head` read in the same transaction, or
+    read here); close the round if due. Returns the answer as recorded."""
+    reader = Reader.of_connection(uow.connection)
+    if head is None:
+        dialect = "sqlite" if reader.is_sqlite else "postgresql"
+        head = AnswerHead(*reader.rows(_ANSWER_HEAD[dialect])[0])
+    plan = plan_answer(ctx, row, head, member_id, decision, comment, channel=channel, actor=actor)
+    reader.write(plan.writes)
+    if not plan.closes:
+        return plan.recorded
+    rnd = _locked_round(uow, row.id)
+    _close_if_due(ctx, uow, rnd, plan.at)
+    return {**plan.recorded, "round_state": rnd.state, "outcome": rnd.outcome}
+
+
+def plan_answer(
+    ctx: Context,
+    row: Any,
+    head: AnswerHead,
+    member_id: int,
+    decision: str,
+    comment: str | None,
+    *,
+    channel: str,
+    actor: str | None = None,
+) -> AnswerPlan:
+    """What recording a checked answer writes: the recipient's current decision, the history,
+    the round's tally, the decision record and the receipt; and whether the round then closes
+    (which the caller does, on the mapped round)."""
     comment = clean_comment(comment)
     now = ctx.now()
-    decision_id = _write_decision(uow, row, member_id, decision, comment, channel, now)
     counts = rules.Tally.kept_by(row).after_answer(row.answered, decision)
     political = bool(
         decision == rules.DECLINE and comment and comment.lower().startswith(POLITICAL_REASON)
     )
-    values = {f"b_{key}": number for key, number in counts.as_dict().items()}
-    uow.connection.execute(_MOVE_TALLY, {**values, "b_round_id": row.id, "b_political": political})
-    uow.audit.append(
+    entry = next_entry(
+        head.seq,
+        head.hash,
         actor=actor or row.email,
         channel=channel,
         entity_type="round",
@@ -332,21 +389,26 @@ def write_answer(
         },
     )
     receipt = Mail(
-        dedupe_key=f"receipt:{decision_id}",
+        dedupe_key=f"receipt:{head.decision_id}",
         purpose="receipt",
         to_addr=row.email,
         round_id=row.id,
         member_id=member_id,
         statement_id=row.statement_id,
-        data={"decision_id": decision_id},
+        data={"decision_id": head.decision_id},
     )
-    enqueue_new(uow, receipt, settings=ctx.settings)
-    state, outcome = row.state, row.outcome
-    if rules.close_reason(rules.parse_rule(row.rule), counts, row.deadline, now, row.mode):
-        rnd = _locked_round(uow, row.id)
-        _close_if_due(ctx, uow, rnd, now)
-        state, outcome = rnd.state, rnd.outcome
-    return {
+    writes = [
+        (_SET_DECISION, (decision, row.text_sha256, comment, now, row.recipient_id)),
+        (
+            _ADD_DECISION,
+            (head.decision_id, row.id, member_id, decision, comment, channel, row.text_sha256, now),
+        ),
+        (_MOVE_TALLY, (*counts.as_dict().values(), political, datetime.now(UTC), row.id)),
+        *appending(entry),
+        inserting_new(receipt, settings=ctx.settings),
+    ]
+    closes = rules.close_reason(rules.parse_rule(row.rule), counts, row.deadline, now, row.mode)
+    recorded = {
         "round_id": row.id,
         "member": row.email,
         "decision": decision,
@@ -354,9 +416,10 @@ def write_answer(
         "recorded_at": now.isoformat(),
         "channel": channel,
         "text_sha256": row.text_sha256,
-        "round_state": state,
-        "outcome": outcome,
+        "round_state": row.state,
+        "outcome": row.outcome,
     }
+    return AnswerPlan(writes, recorded, bool(closes), now)
 
 
 def clean_comment(comment: str | None) -> str | None:
@@ -381,39 +444,6 @@ def _round_for_update() -> Any:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-
-
-def _write_decision(
-    uow: UnitOfWork,
-    row: Any,
-    member_id: int,
-    decision: str,
-    comment: str | None,
-    channel: str,
-    now: datetime,
-) -> int:
-    values = {
-        "round_id": row.id,
-        "member_id": member_id,
-        "decision": decision,
-        "comment": comment,
-        "channel": channel,
-        "text_sha256": row.text_sha256,
-        "recorded_at": now,
-    }
-    connection = uow.connection
-    connection.execute(
-        _SET_DECISION,
-        {
-            "b_recipient_id": row.recipient_id,
-            "b_decision": decision,
-            "b_text_sha256": row.text_sha256,
-            "b_comment": comment,
-            "b_recorded_at": now,
-        },
-    )
-    result = connection.execute(_ADD_DECISION, values)
-    return int(result.inserted_primary_key[0])
 
 
 def _close_if_due(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> None:

@@ -18,8 +18,10 @@ URL) and the access log shows `/r/…` instead.
 
 The link routes do their database work on the event loop instead of a worker thread: a page is
 one query and an answer one short transaction, and handing each request to a thread cost more
-than the work (bench/RESULTS.md, answers). The price: while another process holds SQLite's write
-lock (a large `rounds start`), an answer waits for it and the app's other requests wait too.
+than the work (bench/RESULTS.md, answers). On SQLite they call the driver inline; the price:
+while another process holds SQLite's write lock (a large `rounds start`), an answer waits for it
+and the app's other requests wait too. On PostgreSQL they use asynchronous connections
+(`storage.pipelined`), so a request waiting for the database holds up no other.
 """
 
 from __future__ import annotations
@@ -46,11 +48,18 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.config import Settings, load_settings
-from accord.services.answers import answer_by_link, reply_page
+from accord.services.answers import (
+    answer_by_link,
+    answer_by_link_pipelined,
+    reply_page,
+    reply_page_pipelined,
+)
 from accord.services.context import Context
 from accord.services.links import BadLink, ExpiredLink
 from accord.services.rounds import RoundClosed, StaleText
 from statemachines.errors import AccordError, Conflict, InvalidInput, NotFound
+from storage.pipelined import LinkDatabase
+from storage.plain import postgresql_uri
 from storage.uow import Database
 
 LINK_PREFIX = "/r/"
@@ -221,13 +230,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     logging.getLogger("uvicorn.access").addFilter(HIDE_LINKS)
     ctx = Context(settings, channel="link", _db=Database(settings.db_url))
+    links = LinkDatabase(settings.db_url) if postgresql_uri(settings.db_url) else None
     site = settings.home / "site"
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         site.mkdir(parents=True, exist_ok=True)  # before the first publication it is empty
-        yield
-        ctx.db.dispose()
+        if links is not None:
+            await links.open()
+        try:
+            yield
+        finally:
+            if links is not None:
+                await links.close()
+            ctx.db.dispose()
 
     app = FastAPI(
         title="accord reply app",
@@ -239,7 +255,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages = Pages()
     app.add_middleware(SecurityHeaders)
     _add_error_pages(app, pages)
-    _add_link_routes(app, ctx, pages)
+    _add_link_routes(app, ctx, links, pages)
     _add_health(app, ctx)
     app.mount("/site", StaticFiles(directory=site, check_dir=False), name="site")
     if settings.env == "development" and settings.uses_dev_mailbox:
@@ -250,7 +266,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _add_link_routes(app: FastAPI, ctx: Context, pages: Pages) -> None:
+def _add_link_routes(app: FastAPI, ctx: Context, links: LinkDatabase | None, pages: Pages) -> None:
     refusals = _refusal_responses()
 
     @app.get("/r/{token}", response_class=HTMLResponse, responses=refusals)
@@ -262,7 +278,9 @@ def _add_link_routes(app: FastAPI, ctx: Context, pages: Pages) -> None:
     )
     async def confirmation(token: str) -> HTMLResponse:
         """The page a member's link opens; shows, never records."""
-        return pages.render("reply", **reply_page(ctx, token))
+        if links is None:
+            return pages.render("reply", **reply_page(ctx, token))
+        return pages.render("reply", **await reply_page_pipelined(ctx, links, token))
 
     @app.post(
         "/r/{token}",
@@ -273,7 +291,13 @@ def _add_link_routes(app: FastAPI, ctx: Context, pages: Pages) -> None:
     async def answer(token: str, request: Request) -> HTMLResponse:
         """Record the pressed button (a refusal is the one the GET would show)."""
         form = await read_answer_form(request)
-        return pages.render("recorded", **answer_by_link(ctx, token, form.decision, form.comment))
+        if links is None:
+            recorded = answer_by_link(ctx, token, form.decision, form.comment)
+        else:
+            recorded = await answer_by_link_pipelined(
+                ctx, links, token, form.decision, form.comment
+            )
+        return pages.render("recorded", **recorded)
 
 
 def _add_health(app: FastAPI, ctx: Context) -> None:
