@@ -4,7 +4,7 @@ A member's page is one query and an answer one short transaction. Sent from the 
 statement at a time through the synchronous driver, each statement kept the whole app waiting
 for PostgreSQL (13 round trips an answer, bench/RESULTS.md). Here the loop serves other requests
 while a query is out, and an answer's statements go out together (psycopg's pipeline mode): BEGIN
-with the locked read, then every write with COMMIT, two round trips in all.
+with the locked read, then its writes as one statement with COMMIT, two round trips in all.
 
 psycopg and its pool are imported when a `LinkDatabase` is made, not with this module.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from storage.plain import Write, postgresql_uri, stored_values
+from storage.plain import Write, one_statement, postgresql_uri, stored_values
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -41,9 +41,10 @@ class LinkDatabase:
             kwargs={"autocommit": True},
         )
 
-    async def open(self) -> None:
-        """Start connecting; a request waits for a connection, not the app's start-up."""
-        await self._pool.open(wait=False)
+    async def open(self, *, wait: bool = False) -> None:
+        """Start connecting; a request waits for a connection, not the app's start-up (unless
+        `wait`: until every connection is open)."""
+        await self._pool.open(wait=wait)
 
     async def close(self) -> None:
         await self._pool.close()
@@ -64,24 +65,26 @@ class LinkDatabase:
         plan: Callable[[Rows], tuple[list[Write], T] | None],
     ) -> T | None:
         """One transaction in two round trips: BEGIN and the query (`sql` locks what the writes
-        depend on), then `plan`'s writes for its rows, their values `stored`, and COMMIT. Returns
-        what `plan` gave with its writes; when it gives None, or raises, nothing is written."""
+        depend on), then `plan`'s writes for its rows as `one_statement`, their values `stored`,
+        and COMMIT. Returns what `plan` gave with its writes; when it gives None, or raises,
+        nothing is written."""
 
         async def transaction(connection: AsyncConnection[Any], attempt: _Attempt) -> T | None:
             try:
+                cursor = connection.cursor()  # one for the transaction: a cursor costs its setup
                 async with connection.pipeline():
-                    await connection.execute("BEGIN")
-                    cursor = await connection.execute(sql, tuple(params))
+                    await cursor.execute("BEGIN")
+                    await cursor.execute(sql, tuple(params))
                     found = await cursor.fetchall()
                 planned = plan(found)
                 if planned is None:
                     return None
                 writes, result = planned
                 attempt.writing = True
+                statement, values = one_statement(writes)
                 async with connection.pipeline():
-                    for statement, values in writes:
-                        await connection.execute(statement, stored_values(values, sqlite=False))
-                    await connection.execute("COMMIT")
+                    await cursor.execute(statement, stored_values(values, sqlite=False))
+                    await cursor.execute("COMMIT")
                 return result
             finally:
                 if not connection.broken:

@@ -148,6 +148,17 @@ def stored_values(values: Sequence[Any], *, sqlite: bool) -> tuple[Any, ...]:
     return tuple(stored(value, sqlite=sqlite) for value in values)
 
 
+def one_statement(writes: Sequence[Write]) -> Write:
+    """PostgreSQL: statements that return no rows as one, each a data-modifying part of a WITH,
+    so the driver sends and PostgreSQL parses one statement instead of several. All parts see
+    the database as it was before the statement: none may depend on another's change, nor change
+    a row another one changes (an answer's writes each change a table of their own)."""
+    if len(writes) == 1:
+        return writes[0]
+    parts = ", ".join(f"w{number} AS ({sql})" for number, (sql, _values) in enumerate(writes))
+    return f"WITH {parts} SELECT 1", tuple(value for _sql, values in writes for value in values)
+
+
 def utc(value: Any) -> datetime | None:
     """A UTC datetime column as read from the driver (SQLite keeps naive ISO text)."""
     if value is None:
