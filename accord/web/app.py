@@ -30,6 +30,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from http import HTTPStatus
 from importlib.resources import files
@@ -171,8 +172,10 @@ class HideLinks(logging.Filter):
 HIDE_LINKS = HideLinks()
 
 
+@lru_cache(maxsize=1024)
 def local_time(moment: datetime | str, zone: str) -> str:
-    """A moment as the member reads it: `2023-10-11 11:00 (Europe/Paris, UTC+0200)`."""
+    """A moment as the member reads it: `2023-10-11 11:00 (Europe/Paris, UTC+0200)`. Kept: every
+    page of a round shows its deadline in the member's and the secretariat's zone."""
     when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
     local = when.astimezone(ZoneInfo(zone))
     return f"{local:%Y-%m-%d %H:%M} ({zone}, UTC{local:%z})"
