@@ -30,8 +30,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from http import HTTPStatus
 from importlib.resources import files
 from typing import Any

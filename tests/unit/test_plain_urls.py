@@ -70,3 +70,16 @@ def test_stored_values_are_what_the_column_types_store() -> None:
     assert plain.stored_values((1, "x", None), sqlite=True) == (1, "x", None)
     with pytest.raises(ValueError, match="naive datetime"):
         plain.stored(datetime(2026, 12, 18, 17, 0), sqlite=True)
+
+
+def test_writes_become_one_statement_of_with_parts_in_order() -> None:
+    writes = [
+        ("UPDATE a SET x = %s WHERE id = %s", (1, 2)),
+        ("INSERT INTO b (y) VALUES (%s)", (3,)),
+    ]
+    assert plain.one_statement(writes) == (
+        "WITH w0 AS (UPDATE a SET x = %s WHERE id = %s), w1 AS (INSERT INTO b (y) VALUES (%s))"
+        " SELECT 1",
+        (1, 2, 3),
+    )
+    assert plain.one_statement(writes[:1]) == writes[0]
