@@ -152,13 +152,15 @@ class Settings(BaseModel):
             return self.secret_key.get_secret_value()
         if self.env == "production":  # pragma: no cover - the validator refuses this earlier
             raise ConfigError("ACCORD_SECRET_KEY must be set when ACCORD_ENV=production")
-        return _dev_secret_key(self.home / SECRET_KEY_FILE)
+        return _dev_secret_key(self.home)
 
 
 @lru_cache(maxsize=64)
-def _dev_secret_key(path: Path) -> str:
+def _dev_secret_key(home: Path) -> str:
     """Read the development key, creating it (mode 0600, never overwritten) the first time; read
-    once a process (the reply app reads it for every answer)."""
+    once a process (the reply app reads it for every answer: keyed by `home`, whose hash is
+    kept, not by a path joined each time)."""
+    path = home / SECRET_KEY_FILE
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -236,11 +237,12 @@ class _AsyncpgReader(Reader):
         self._loop = loop
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        records = self._loop.run_until_complete(self.connection.fetch(_numbered(sql), *params))
+        records = self._loop.run_until_complete(self.connection.fetch(numbered(sql), *params))
         return [tuple(record) for record in records]
 
 
-def _numbered(sql: str) -> str:
+@lru_cache(maxsize=256)
+def numbered(sql: str) -> str:
     """`%s` placeholders as asyncpg's `$1`, `$2`, ..."""
     first, *rest = sql.split("%s")
     return first + "".join(f"${n}{part}" for n, part in enumerate(rest, start=1))

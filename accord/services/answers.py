@@ -26,7 +26,7 @@ from accord.services.statements import known_kinds
 from statemachines import rounds as rules
 from statemachines.errors import Conflict, NotFound
 from storage import tables as t
-from storage.pipelined import LinkDatabase
+from storage.aio import LinkDatabase
 from storage.plain import Reader, Write, utc
 
 
@@ -227,7 +227,7 @@ def answer_by_link(ctx: Context, token: str, decision: str, comment: str | None)
     raise Conflict("the round changed while the answer was being recorded")
 
 
-async def reply_page_pipelined(ctx: Context, links: LinkDatabase, token: str) -> dict[str, Any]:
+async def reply_page_async(ctx: Context, links: LinkDatabase, token: str) -> dict[str, Any]:
     """`reply_page` on PostgreSQL's asynchronous connections: the page's query does not hold up
     the app's other requests while it waits."""
     claims = _claims(ctx, token)
@@ -237,11 +237,11 @@ async def reply_page_pipelined(ctx: Context, links: LinkDatabase, token: str) ->
     return _reply_page_checked(ctx, claims)  # a refusal to explain: rare, read the long way
 
 
-async def answer_by_link_pipelined(
+async def answer_by_link_async(
     ctx: Context, links: LinkDatabase, token: str, decision: str, comment: str | None
 ) -> dict[str, Any]:
-    """`answer_by_link` on PostgreSQL's asynchronous connections, in two round trips: BEGIN and
-    the locked page, then the answer's writes and COMMIT. A refusal to explain, and the answer
+    """`answer_by_link` on PostgreSQL's asynchronous connections: the locked page, then the
+    answer's writes as one statement, in one transaction. A refusal to explain, and the answer
     that closes its round (the mapped round closes it), go the way of `answer_by_link`."""
     claims = _claims(ctx, token)
 

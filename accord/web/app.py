@@ -21,7 +21,7 @@ one query and an answer one short transaction, and handing each request to a thr
 than the work (bench/RESULTS.md, answers). On SQLite they call the driver inline; the price:
 while another process holds SQLite's write lock (a large `rounds start`), an answer waits for it
 and the app's other requests wait too. On PostgreSQL they use asynchronous connections
-(`storage.pipelined`), so a request waiting for the database holds up no other.
+(`storage.aio`), so a request waiting for the database holds up no other.
 """
 
 from __future__ import annotations
@@ -51,15 +51,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from accord.config import Settings, load_settings
 from accord.services.answers import (
     answer_by_link,
-    answer_by_link_pipelined,
+    answer_by_link_async,
     reply_page,
-    reply_page_pipelined,
+    reply_page_async,
 )
 from accord.services.context import Context
 from accord.services.links import BadLink, ExpiredLink
 from accord.services.rounds import RoundClosed, StaleText
 from statemachines.errors import AccordError, Conflict, InvalidInput, NotFound
-from storage.pipelined import LinkDatabase
+from storage.aio import LinkDatabase
 from storage.plain import postgresql_uri
 from storage.uow import Database
 
@@ -283,7 +283,7 @@ def _add_link_routes(app: FastAPI, ctx: Context, links: LinkDatabase | None, pag
         """The page a member's link opens; shows, never records."""
         if links is None:
             return pages.render("reply", **reply_page(ctx, token))
-        return pages.render("reply", **await reply_page_pipelined(ctx, links, token))
+        return pages.render("reply", **await reply_page_async(ctx, links, token))
 
     @app.post(
         "/r/{token}",
@@ -297,9 +297,7 @@ def _add_link_routes(app: FastAPI, ctx: Context, links: LinkDatabase | None, pag
         if links is None:
             recorded = answer_by_link(ctx, token, form.decision, form.comment)
         else:
-            recorded = await answer_by_link_pipelined(
-                ctx, links, token, form.decision, form.comment
-            )
+            recorded = await answer_by_link_async(ctx, links, token, form.decision, form.comment)
         return pages.render("recorded", **recorded)
 
 

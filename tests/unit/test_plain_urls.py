@@ -54,10 +54,10 @@ def test_utc_reads_sqlite_text_and_naive_datetimes_as_utc() -> None:
 
 
 def test_placeholders_are_numbered_for_asyncpg() -> None:
-    assert plain._numbered("SELECT a FROM t WHERE b = %s AND c = %s") == (
+    assert plain.numbered("SELECT a FROM t WHERE b = %s AND c = %s") == (
         "SELECT a FROM t WHERE b = $1 AND c = $2"
     )
-    assert plain._numbered("SELECT 1") == "SELECT 1"
+    assert plain.numbered("SELECT 1") == "SELECT 1"
 
 
 def test_stored_values_are_what_the_column_types_store() -> None:

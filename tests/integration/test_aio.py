@@ -1,5 +1,6 @@
-"""The reply app's PostgreSQL connections (storage.pipelined): one transaction in two round
-trips, nothing written when the plan refuses or fails, a connection broken by a restart replaced."""
+"""The reply app's PostgreSQL connections (storage.aio): the plan sees the locked read and its
+writes are committed together, nothing is written when the plan refuses or fails, a connection
+broken by a restart is replaced."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import psycopg
 import pytest
 
-from storage.pipelined import LinkDatabase
+from storage.aio import LinkDatabase
 from storage.plain import Write, postgresql_uri
 from tests.conftest import PgScratch, _sqlalchemy_pg_url
 
@@ -82,7 +84,7 @@ def test_a_failing_write_rolls_back_the_writes_before_it(pg_url: str) -> None:
         return [(ADD_KIND, row), (ADD_KIND, row)], None
 
     async def work(links: LinkDatabase) -> None:
-        with pytest.raises(psycopg.errors.UniqueViolation):
+        with pytest.raises(asyncpg.UniqueViolationError):
             await links.read_then_write(LOCK_KINDS, ("none",), twice)
 
     _with_links(pg_url, work)
