@@ -89,12 +89,14 @@ class LinkDatabase:
         on a new one."""
         import asyncpg
 
-        assert self._pool is not None, "LinkDatabase.open first"
+        if self._pool is None:
+            raise RuntimeError("LinkDatabase.open() was not awaited")
         attempt = _Attempt()
         try:
             async with self._pool.acquire() as connection:
                 return await work(connection, attempt)
         except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+            # lost (a terminated backend comes out as ConnectionDoesNotExistError), or closed
             if attempt.writing:
                 raise
         async with self._pool.acquire() as connection:

@@ -122,3 +122,18 @@ def test_connections_broken_by_a_restart_are_replaced(pg_url: str) -> None:
 def test_only_a_postgresql_url_makes_link_connections(tmp_path: Any) -> None:
     with pytest.raises(ValueError, match="not a PostgreSQL URL"):
         LinkDatabase(f"sqlite:///{tmp_path / 'accord.db'}")
+
+
+def test_a_connection_terminated_while_in_use_is_replaced_before_writing(pg_url: str) -> None:
+    """The server ends the connection under a request's first statement (as when PostgreSQL is
+    restarted): the request runs again on a new connection, once."""
+    attempts: list[int] = []
+
+    async def work(connection: Any, _attempt: Any) -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            await connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return await connection.fetchval("SELECT 41 + 1")
+
+    assert _with_links(pg_url, lambda links: links._on_a_connection(work)) == 42
+    assert len(attempts) == 2
