@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from storage.plain import Write, numbered, one_statement, postgresql_uri, stored_values
+from storage.plain import Write, fetched, numbered, one_statement, postgresql_uri, stored_values
 
 if TYPE_CHECKING:
     from asyncpg import Connection, Pool
@@ -55,7 +55,7 @@ class LinkDatabase:
         """One query, in a transaction of its own."""
 
         async def query(connection: Connection, _attempt: _Attempt) -> Rows:
-            return [tuple(record) for record in await connection.fetch(numbered(sql), *params)]
+            return await fetched(connection, sql, *params)
 
         return await self._on_a_connection(query)
 
@@ -71,8 +71,7 @@ class LinkDatabase:
 
         async def transaction(connection: Connection, attempt: _Attempt) -> T | None:
             async with connection.transaction():
-                found = [tuple(row) for row in await connection.fetch(numbered(sql), *params)]
-                planned = plan(found)
+                planned = plan(await fetched(connection, sql, *params))
                 if planned is None:
                     return None
                 writes, result = planned

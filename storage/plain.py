@@ -237,8 +237,12 @@ class _AsyncpgReader(Reader):
         self._loop = loop
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        records = self._loop.run_until_complete(self.connection.fetch(numbered(sql), *params))
-        return [tuple(record) for record in records]
+        return self._loop.run_until_complete(fetched(self.connection, sql, *params))
+
+
+async def fetched(connection: Any, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """The rows of `sql` (with `%s` placeholders) on an asyncpg connection, as tuples."""
+    return [tuple(record) for record in await connection.fetch(numbered(sql), *params)]
 
 
 @lru_cache(maxsize=256)
