@@ -132,4 +132,6 @@ def withdraw(
     ctx = context()
     result = withdraw_statement(ctx, statement_id, reason)
     typer.echo(f"statement {result['id']} withdrawn; {result['notified']} endorser(s) notified")
+    if result["page"]:
+        typer.echo(f"site/{result['page']} now says it was withdrawn, why, and lists no endorsers")
     deliver_now(ctx)

@@ -7,8 +7,9 @@ an Atom feed of everything published.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -60,7 +61,7 @@ def publish_statement(ctx: Context, statement_id: int) -> dict[str, Any]:
             text_sha256=rnd.text_sha256,
             payload={"round": rnd.id, "signatories": len(signatories)},
         )
-        page = _write_site(site, statement, certificate)
+        page = _write_site(site, statement, certificate, ctx.settings.public_url)
         uow.commit()
     url = f"{ctx.settings.public_url}/site/{page.name}"
     return {
@@ -155,34 +156,84 @@ def _notify_group(ctx: Context, uow: UnitOfWork, statement: Statement, rnd: Roun
     )
 
 
-def _write_site(site: Path, statement: Statement, certificate: dict[str, Any]) -> Path:
+def _write_site(
+    site: Path, statement: Statement, certificate: dict[str, Any], public_url: str
+) -> Path:
     """Write the page and certificate, then the feed of every certificate; each file is
     replaced atomically."""
-    env = _site_templates()
     page = site / f"{statement.slug}.html"
+    _write_statement(page, certificate)
+    _write_feed(site, public_url)
+    return page
+
+
+def _write_statement(page: Path, certificate: dict[str, Any]) -> None:
+    env = _site_templates()
     _atomic_write(page, env.get_template("statement.html.j2").render(c=certificate))
     _atomic_write(
         page.with_suffix(".json"), json.dumps(certificate, indent=2, ensure_ascii=False) + "\n"
     )
-    entries = sorted(
-        (
-            {
-                "slug": c["statement"]["slug"],
-                "title": c["statement"]["title"],
-                "updated": c["published_at"],
-            }
-            for c in (json.loads(p.read_text(encoding="utf-8")) for p in site.glob("*.json"))
-        ),
-        key=lambda e: e["updated"],
-        reverse=True,
-    )
+
+
+def withdraw_publication(
+    site: Path, slug: str, *, at: datetime, reason: str, public_url: str
+) -> dict[str, Any] | None:
+    """Withdraw a published statement from the site: the page says it was withdrawn, when and
+    why, and lists no endorsers; the certificate records the withdrawal; the feed's entry is
+    updated. Returns what the decision record keeps of it (None: nothing was published)."""
+    page = site / f"{slug}.html"
+    path = page.with_suffix(".json")
+    if not path.is_file():
+        return None
+    certificate = json.loads(path.read_text(encoding="utf-8"))
+    certificate["withdrawal"] = {
+        "withdrawn_at": at.isoformat(),
+        "reason": reason,
+        "endorsers_at_publication": len(certificate["endorsers"]),
+    }
+    certificate["endorsers"] = []
+    _write_statement(page, certificate)
+    _write_feed(site, public_url)
+    return {
+        "page": page.name,
+        "certificate_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "endorsers_removed": certificate["withdrawal"]["endorsers_at_publication"],
+    }
+
+
+def _write_feed(site: Path, public_url: str) -> None:
+    """The Atom feed of every certificate under `site`, newest change first."""
+    certificates = [json.loads(p.read_text(encoding="utf-8")) for p in site.glob("*.json")]
+    entries = sorted(map(_feed_entry, certificates), key=lambda e: e["updated"], reverse=True)
+    feed = _site_templates().get_template("feed.atom.j2")
     _atomic_write(
         site / "feed.atom",
-        env.get_template("feed.atom.j2").render(
-            entries=entries, updated=certificate["published_at"]
+        feed.render(
+            entries=entries,
+            updated=entries[0]["updated"] if entries else datetime.now(UTC).isoformat(),
+            base=f"{public_url}/site",
         ),
     )
-    return page
+
+
+def _feed_entry(certificate: dict[str, Any]) -> dict[str, str]:
+    statement, withdrawal = certificate["statement"], certificate.get("withdrawal")
+    if withdrawal:
+        return {
+            "slug": statement["slug"],
+            "title": f"Withdrawn: {statement['title']}",
+            "updated": withdrawal["withdrawn_at"],
+            "summary": f"Withdrawn on {withdrawal['withdrawn_at'][:10]}: {withdrawal['reason']}",
+        }
+    return {
+        "slug": statement["slug"],
+        "title": statement["title"],
+        "updated": certificate["published_at"],
+        "summary": (
+            f"Published on behalf of the {len(certificate['endorsers'])} members of "
+            f"{certificate['round']['group']} who endorsed it."
+        ),
+    }
 
 
 def _atomic_write(path: Path, text: str) -> None:

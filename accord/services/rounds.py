@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from accord.services.context import Context
 from accord.services.outbox import Mail, asking_message_ids, enqueue, inserting_new
+from accord.services.publish import withdraw_publication
 from accord.services.statements import known_kinds
 from accord.services.status import round_document
 from statemachines import rounds as rules
@@ -27,6 +28,7 @@ from statemachines.rounds import OPEN, Round
 from statemachines.statements import (
     CIRCULATED,
     DRAFT,
+    PUBLISHED,
     GroupPolicy,
     Statement,
     circulation_problem,
@@ -751,6 +753,7 @@ def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str
     with ctx.uow() as uow:
         statement = uow.statements.get(statement_id)
         endorsers = _endorsers_of(uow, statement.id)
+        was_published = statement.state == PUBLISHED
         statement.fire("withdraw", reason=reason)
         for rnd in uow.rounds.for_statement(statement.id):
             if rnd.state == OPEN:
@@ -770,18 +773,41 @@ def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str
             ],
             settings=ctx.settings,
         )
+        unpublished = _unpublished(ctx, statement, now, was_published)
         ctx.record(
             uow,
             entity_type="statement",
             entity_id=statement.id,
             action="withdraw",
             at=now,
-            payload={"reason": statement.withdraw_reason, "notified": len(endorsers)},
+            payload={
+                "reason": statement.withdraw_reason,
+                "notified": len(endorsers),
+                **unpublished,
+            },
         )
         uow.commit()
         result = statement_dict(statement, known_kinds(uow))
         result["notified"] = len(endorsers)
+        result["page"] = unpublished["publication"]["page"] if unpublished else None
         return result
+
+
+def _unpublished(
+    ctx: Context, statement: Statement, now: datetime, was_published: bool
+) -> dict[str, Any]:
+    """A published statement's page, certificate and feed entry say it was withdrawn; what the
+    decision record keeps of that change."""
+    if not was_published:
+        return {}
+    change = withdraw_publication(
+        ctx.settings.home / "site",
+        statement.slug,
+        at=now,
+        reason=statement.withdraw_reason or "",
+        public_url=ctx.settings.public_url,
+    )
+    return {"publication": change} if change else {}
 
 
 def _endorsers_of(uow: UnitOfWork, statement_id: int) -> list[tuple[int, str]]:
