@@ -20,19 +20,26 @@ def import_(
         help="CSV with columns name,email,organisation,groups,"
         "language,timezone (groups separated by ';').",
     ),
-    json_: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print what would change; write nothing."
+    ),
+    json_: bool = typer.Option(False, "--json", help="Print the counts and changes as JSON."),
 ) -> None:
-    """Import or update members (matched by email). Any bad row: nothing is imported."""
+    """Import or update members (matched by email). Any bad row: nothing is imported. A column
+    the file does not have is left as it is; a present column with an empty cell clears it."""
     from accord.services.members import import_members
 
-    result = import_members(context(), file)
+    result = import_members(context(), file, dry_run=dry_run)
     if json_:
-        print_json(result.as_dict())
+        print_json({**result.details(), "dry_run": dry_run})
         return
+    for change in result.changes:
+        typer.echo(change.describe(done=not dry_run))
     counts = result.as_dict()
-    typer.echo(
+    summary = (
         f"{counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged"
     )
+    typer.echo(f"dry run: {summary}; nothing was written" if dry_run else summary)
 
 
 @app.command("list")

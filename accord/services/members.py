@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,9 @@ REQUIRED = ("name", "email")
 
 @dataclass(frozen=True)
 class MemberRow:
+    """A checked row. `columns` are the file's columns: a column the file does not have leaves
+    the stored value as it is (its field here holds the default a new member gets)."""
+
     line: int
     name: str
     email: str
@@ -34,6 +37,28 @@ class MemberRow:
     groups: tuple[str, ...]
     language: str
     timezone: str
+    columns: frozenset[str] = frozenset(COLUMNS)
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    """What an import does to one member: created or updated, the columns that change, the
+    groups joined and left."""
+
+    email: str
+    created: bool
+    fields: tuple[str, ...] = ()
+    joined: tuple[str, ...] = ()
+    left: tuple[str, ...] = ()
+
+    def describe(self, *, done: bool = True) -> str:
+        """`updated a@b.org: organisation; left Board` (`would update …` when not `done`)."""
+        parts = [", ".join(self.fields)] if self.fields else []
+        parts += [f"joined {', '.join(self.joined)}"] if self.joined else []
+        parts += [f"left {', '.join(self.left)}"] if self.left else []
+        verb = "create" if self.created else "update"
+        verb = f"{verb}d" if done else f"would {verb}"
+        return f"{verb} {self.email}" + (f": {'; '.join(parts)}" if parts else "")
 
 
 @dataclass
@@ -41,6 +66,7 @@ class ImportResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    changes: list[MemberChange] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,13 +75,26 @@ class ImportResult:
             "unchanged": len(self.unchanged),
         }
 
+    def left_groups(self) -> dict[str, list[str]]:
+        """The groups each member leaves (what the decision record keeps of an import)."""
+        return {c.email: list(c.left) for c in self.changes if c.left}
+
+    def details(self) -> dict[str, Any]:
+        return {**self.as_dict(), "changes": [asdict(c) for c in self.changes]}
+
+
+MAX_PROBLEMS_SHOWN = 20
+
 
 class BadRows(InvalidInput):
     """Every bad row of a member file, one line each."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
         self.problems = [f"{source}: {p}" for p in problems]
-        super().__init__("\n".join(self.problems))
+        shown = self.problems[:MAX_PROBLEMS_SHOWN]
+        if len(self.problems) > MAX_PROBLEMS_SHOWN:
+            shown.append(f"… and {len(self.problems) - MAX_PROBLEMS_SHOWN} more bad rows")
+        super().__init__("\n".join(shown))
 
 
 def read_member_file(path: Path, default_timezone: str) -> list[MemberRow]:
@@ -63,10 +102,12 @@ def read_member_file(path: Path, default_timezone: str) -> list[MemberRow]:
         raw = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InvalidInput(f"{path}: UTF-16, not a UTF-8 text file; save it as UTF-8 (CSV UTF-8)")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(f"{path}: not a UTF-8 text file") from None
+        raise InvalidInput(f"{path}: not a UTF-8 text file; save it as UTF-8 (CSV UTF-8)") from None
     return parse_member_csv(text, default_timezone, source=str(path))
 
 
@@ -76,20 +117,14 @@ def parse_member_csv(text: str, default_timezone: str, source: str = "members") 
         raise InvalidInput(f"{source}: not a text file (it holds NUL bytes)")
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED if c not in header]
-    if not header:
-        raise InvalidInput(f"{source}: empty file (expected a header: {','.join(COLUMNS)})")
-    if missing:
-        raise InvalidInput(
-            f"{source}: line 1: missing column(s) {', '.join(missing)} "
-            f"(expected {','.join(COLUMNS)})"
-        )
+    _check_header(header, source)
     reader.fieldnames = header
+    columns = frozenset(header) & frozenset(COLUMNS)
     rows, problems, seen = [], [], {}
     for record in reader:
         line = reader.line_num
         try:
-            row = _check_row(record, line, len(header), default_timezone)
+            row = _check_row(record, line, len(header), default_timezone, columns)
         except InvalidInput as exc:
             problems.append(f"line {line}: {exc}")
             continue
@@ -105,7 +140,33 @@ def parse_member_csv(text: str, default_timezone: str, source: str = "members") 
     return rows
 
 
-def _check_row(record: dict[str | None, Any], line: int, width: int, default_tz: str) -> MemberRow:
+def _check_header(header: list[str], source: str) -> None:
+    """A header accord can read: the required columns, each column once, separated by commas."""
+    if not header:
+        raise InvalidInput(f"{source}: empty file (expected a header: {','.join(COLUMNS)})")
+    if len(header) == 1 and ";" in header[0]:
+        raise InvalidInput(
+            f"{source}: line 1: the columns are separated by semicolons; "
+            "save the file as CSV with commas (CSV UTF-8)"
+        )
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise InvalidInput(f"{source}: line 1: column '{twice[0]}' appears twice in the header")
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InvalidInput(
+            f"{source}: line 1: missing column(s) {', '.join(missing)} "
+            f"(expected {','.join(COLUMNS)})"
+        )
+
+
+def _check_row(
+    record: dict[str | None, Any],
+    line: int,
+    width: int,
+    default_tz: str,
+    columns: frozenset[str] = frozenset(COLUMNS),
+) -> MemberRow:
     if record.get(None):
         raise InvalidInput(f"too many fields ({width} expected, as in the header)")
     value = {k: (v or "").strip() for k, v in record.items() if k}
@@ -131,6 +192,7 @@ def _check_row(record: dict[str | None, Any], line: int, width: int, default_tz:
         groups,
         language,
         timezone,
+        columns,
     )
 
 
@@ -179,35 +241,40 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def import_members(ctx: Context, path: Path) -> ImportResult:
+def import_members(ctx: Context, path: Path, *, dry_run: bool = False) -> ImportResult:
+    """Create and update members from the file; with `dry_run`, only say what that would do."""
     rows = read_member_file(path, ctx.settings.timezone)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    with ctx.uow() as uow:
-        result = _apply_rows(uow, rows)
+    with ctx.uow(readonly=dry_run) as uow:
+        changes = _changes(rows, uow.members.snapshots([r.email for r in rows]))
+        if dry_run:
+            return changes.result
+        _apply_changes(uow, rows, changes)
         ctx.record(
             uow,
             entity_type="members",
             entity_id=path.name,
             action="import",
             at=ctx.now(),
-            payload={"file_sha256": digest, **result.as_dict()},
+            payload={
+                "file_sha256": digest,
+                **changes.result.as_dict(),
+                "left_groups": changes.result.left_groups(),
+            },
         )
         uow.commit()
-    return result
+    return changes.result
 
 
-def _apply_rows(uow: Any, rows: Iterable[MemberRow]) -> ImportResult:
-    """Compare each row with the member of that email as it stands, then write what changed:
-    new members, changed columns, changed groups, a few statements each (not an object each)."""
-    rows = list(rows)
-    changes = _changes(rows, uow.members.snapshots([r.email for r in rows]))
+def _apply_changes(uow: Any, rows: list[MemberRow], changes: _Changes) -> None:
+    """Write what changed: new members, changed columns, changed groups, a few statements each
+    (not an object each)."""
     names = dict.fromkeys(name for r in rows for name in r.groups)  # each group once, in order
     groups = {name: uow.groups.get_or_create(name) for name in names}
     uow.flush()  # new groups get their ids
     uow.members.set_fields(changes.fields)
     _regroup(uow, changes.regrouped, groups)
     _insert_members(uow, changes.new, groups)
-    return changes.result
 
 
 @dataclass
@@ -220,26 +287,42 @@ class _Changes:
 
 def _changes(rows: list[MemberRow], existing: dict[str, MemberSnapshot]) -> _Changes:
     """A members row is written only when one of its columns changes (as the ORM did), its
-    memberships only when its groups do."""
+    memberships only when its groups do; a column the file does not have changes nothing."""
     changes = _Changes()
     for row in rows:
         found = existing.get(row.email)
         if found is None:
             changes.new.append(row)
             changes.result.created.append(row.email)
+            changes.result.changes.append(MemberChange(row.email, True, joined=row.groups))
             continue
-        fields = _fields(row)
-        if found.fields != fields:
+        fields = _fields(row, found.fields)
+        changed = tuple(
+            name for name, value in asdict(fields).items() if getattr(found.fields, name) != value
+        )
+        if changed:
             changes.fields.append({"id": found.id, **asdict(fields)})
-        if found.groups != frozenset(row.groups):
+        groups = frozenset(row.groups) if "groups" in row.columns else found.groups
+        if groups != found.groups:
             changes.regrouped[found.id] = row
-        changed = found.fields != fields or found.id in changes.regrouped
-        (changes.result.updated if changed else changes.result.unchanged).append(row.email)
+        if not changed and groups == found.groups:
+            changes.result.unchanged.append(row.email)
+            continue
+        changes.result.updated.append(row.email)
+        joined = tuple(g for g in row.groups if g not in found.groups)
+        left = tuple(sorted(found.groups - groups))
+        changes.result.changes.append(MemberChange(row.email, False, changed, joined, left))
     return changes
 
 
-def _fields(row: MemberRow) -> MemberFields:
-    return MemberFields(row.name, row.organisation, row.language, row.timezone)
+def _fields(row: MemberRow, stored: MemberFields) -> MemberFields:
+    """The row's columns, and the stored value of each column the file does not have."""
+    present = {
+        name: getattr(row, name)
+        for name in ("organisation", "language", "timezone")
+        if name in row.columns
+    }
+    return replace(stored, name=row.name, **present)
 
 
 def _regroup(uow: Any, members: dict[int, MemberRow], groups: dict[str, Group]) -> None:

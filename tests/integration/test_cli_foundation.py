@@ -39,7 +39,7 @@ def test_a_command_before_init_says_so_and_creates_nothing(tmp_path: Path) -> No
 def test_import_then_list_then_reimport_updates_by_email(ctx: object, tmp_path: Path) -> None:
     first = run("members", "import", MEMBERS, "--json")
     assert first.code == 0, first.stderr
-    assert json.loads(first.stdout) == {"created": 7, "updated": 0, "unchanged": 0}
+    assert json.loads(first.stdout).items() >= {"created": 7, "updated": 0, "unchanged": 0}.items()
     members = json.loads(run("members", "list", "--json").stdout)
     gemma = next(m for m in members if m["email"] == "gemma.pinyol@example.org")
     assert gemma["groups"] == ["Advisory Group", "RECI"] and gemma["timezone"] == "Europe/Madrid"
@@ -50,7 +50,15 @@ def test_import_then_list_then_reimport_updates_by_email(ctx: object, tmp_path: 
         encoding="utf-8",
     )
     again = run("members", "import", changed, "--json")
-    assert json.loads(again.stdout) == {"created": 0, "updated": 1, "unchanged": 0}
+    assert json.loads(again.stdout)["changes"] == [
+        {
+            "email": "gemma.pinyol@example.org",
+            "created": False,
+            "fields": ["name", "organisation", "language"],
+            "joined": [],
+            "left": ["Advisory Group"],
+        }
+    ]
     members = json.loads(run("members", "list", "--json").stdout)
     gemma = next(m for m in members if m["email"] == "gemma.pinyol@example.org")
     assert (gemma["name"], gemma["groups"], gemma["language"]) == ("Gemma Pinyol", ["RECI"], "ca")
@@ -144,4 +152,4 @@ def test_production_refuses_to_start_without_a_secret_key(accord_env: dict[str, 
 def test_the_console_script_imports_members(accord_env: dict[str, str]) -> None:
     assert accord("init", env=accord_env).code == 0
     done = accord("members", "import", MEMBERS, env=accord_env)
-    assert done.code == 0 and done.stdout == "7 created, 0 updated, 0 unchanged\n"
+    assert done.code == 0 and done.stdout.endswith("\n7 created, 0 updated, 0 unchanged\n")
