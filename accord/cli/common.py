@@ -44,6 +44,18 @@ def fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
+def secretariat_time(moment: str) -> str:
+    """An ISO moment as the secretariat reads it, in its zone with the offset, as mails show it:
+    `2026-12-17 23:59 (Europe/Paris, UTC+0100)`."""
+    from datetime import datetime
+
+    from accord.config import load_settings
+
+    zone = load_settings().tz
+    local = datetime.fromisoformat(moment).astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} ({zone.key}, UTC{local:%z})"
+
+
 def deliver_now(ctx: Context, *, quiet: bool = False) -> None:
     """Send what the command put in the outbox; if mail cannot go now, `accord sweep` retries."""
     from accord.services.delivery import deliver

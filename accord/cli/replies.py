@@ -25,13 +25,13 @@ def record(
 ) -> None:
     """Record an answer received by phone or at a meeting, with the secretariat as the actor."""
     from accord.cli.common import deliver_now
-    from accord.services.rounds import member_by_email, record_decision
+    from accord.services.rounds import recipient_by_email, record_decision
 
     ctx = context()
     result = record_decision(
         ctx,
         round_id=round_id,
-        member_id=member_by_email(ctx, email),
+        member_id=recipient_by_email(ctx, round_id, email),
         decision=decision,
         comment=comment,
         channel="cli",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from typing import Any
 
 import typer
 
-from accord.cli.common import context, print_json
+from accord.cli.common import context, print_json, secretariat_time
 
 app = typer.Typer(help="Endorsement and consultation rounds.", no_args_is_help=True)
 
@@ -15,6 +16,9 @@ JSON = typer.Option(False, "--json", help="Print the round as JSON.")
 
 
 def _print_round(result: dict[str, Any]) -> None:
+    warning = _delivery_warning(result["recipients"])
+    if warning:
+        typer.echo(warning)
     tally = result["tally"]
     outcome = (
         f", outcome {result['outcome']} ({result['close_reason']})" if result["outcome"] else ""
@@ -25,14 +29,30 @@ def _print_round(result: dict[str, Any]) -> None:
         f"{result['state']}{outcome}"
     )
     typer.echo(
-        f"deadline {result['deadline']}  endorse {tally['endorse']}  decline "
+        f"deadline {secretariat_time(result['deadline'])}  endorse {tally['endorse']}  decline "
         f"{tally['decline']}  abstain {tally['abstain']}  pending {tally['pending']}"
     )
     if result["flagged_political"]:
         typer.echo("FLAGGED: a member declined this as political; review it")
     for r in result["recipients"]:
         note = " (undeliverable)" if r["undeliverable"] else ""
-        typer.echo(f"  {r['email']:<40} {r['decision'] or 'pending'}{note}")
+        answer = f"{r['decision'] or 'pending'}{note}"
+        typer.echo(f"  {r['email']:<40} {answer:<24} {r['delivery'] or 'not mailed'}")
+
+
+def _delivery_warning(recipients: list[dict[str, Any]]) -> str | None:
+    """The line that opens the status when any member's request has not reached the mail
+    server: they cannot answer what they never got, and silence never counts as consent."""
+    states = Counter(r["delivery"] or "not mailed" for r in recipients)
+    stuck = sum(n for state, n in states.items() if state != "sent")
+    if not stuck:
+        return None
+    order = ("queued", "failed", "bounced", "not mailed")
+    counts = ", ".join(f"{states[state]} {state}" for state in order if states[state])
+    return (
+        f"WARNING: {stuck} of {len(recipients)} invitations have not left ({counts}); "
+        "silence never counts as consent: `accord sweep` retries queued mail"
+    )
 
 
 @app.command()

@@ -7,10 +7,11 @@ follows it are decided by one writer at a time.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -50,12 +51,18 @@ class StaleText(AccordError):
 
 
 def parse_deadline(text: str, secretariat_tz: Any) -> datetime:
-    """ISO date-time; without an offset it is the secretariat's local time."""
+    """ISO date-time; without an offset it is the secretariat's local time. A date alone is the
+    end of that day (23:59:59) in the secretariat's time zone."""
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(f"bad deadline '{text}': use ISO 8601, e.g. 2026-12-18T18:00") from None
+    if _DATE_ONLY.fullmatch(text.strip()):
+        value = datetime.combine(value.date(), time(23, 59, 59))
     return value if value.tzinfo else value.replace(tzinfo=secretariat_tz)
+
+
+_DATE_ONLY = re.compile(r"\d{4}-?\d{2}-?\d{2}")
 
 
 def start_round(
@@ -76,6 +83,7 @@ def start_round(
         statement = uow.statements.get(statement_id)
         target = uow.groups.named(group)
         members = _deliverable_members(uow, target.id)
+        _check_rule_can_be_met(parsed_rule, target, len(members))
         _check_circulation(uow, statement, target, mode, deadline, now, len(members))
         current = statement.current
         if mode == "endorse":
@@ -125,6 +133,16 @@ def start_round(
         )
         uow.commit()
         return _round_dict(uow, rnd)
+
+
+def _check_rule_can_be_met(rule: rules.Rule, group: Group, members: int) -> None:
+    """Refuse a round that would close as impossible at the first sweep: even if every member
+    who can be asked endorsed, the rule would not hold."""
+    if members and not rules.can_still_be_met(rule, rules.Tally(pending=members)):
+        raise GuardFailed(
+            f"rule {rule} can never be met: group '{group.name}' has {members} member(s) "
+            "who can be asked"
+        )
 
 
 def _policy(group: Group) -> GroupPolicy:
@@ -516,6 +534,21 @@ def _round_dict(uow: UnitOfWork, rnd: Round) -> dict[str, Any]:
     """The round's document as `accord rounds status` prints it (written or flushed state)."""
     uow.flush()
     return round_document(Reader.of_session(uow.session), rnd.id)
+
+
+def recipient_by_email(ctx: Context, round_id: int, email: str) -> int:
+    """The member id of a recipient of the round, found by the address the user typed."""
+    member_id = member_by_email(ctx, email)
+    with ctx.uow(readonly=True) as uow:
+        uow.rounds.get(round_id)
+        asked = uow.session.scalar(
+            select(t.recipients.c.id).where(
+                t.recipients.c.round_id == round_id, t.recipients.c.member_id == member_id
+            )
+        )
+    if asked is None:
+        raise NotFound(f"{email.strip()} is not a recipient of round {round_id}")
+    return member_id
 
 
 def member_by_email(ctx: Context, email: str) -> int:

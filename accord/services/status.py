@@ -36,6 +36,13 @@ WHERE recipients.round_id = %s
 ORDER BY members.name
 """
 _DELIVERY = "SELECT status, count(*) FROM outbox WHERE round_id = %s GROUP BY status"
+_ASKING = """
+SELECT members.email, outbox.status, outbox.last_error
+FROM outbox JOIN members ON members.id = outbox.member_id
+WHERE outbox.round_id = %s AND outbox.purpose IN ('invitation', 'consultation', 'revision')
+ORDER BY outbox.id
+"""
+QUEUED, SENT, FAILED, BOUNCED = "queued", "sent", "failed", "bounced"
 
 
 def round_status(settings: Settings, round_id: int) -> dict[str, Any]:
@@ -93,7 +100,7 @@ def round_document(reader: Reader, round_id: int) -> dict[str, Any]:
         "flagged_political": bool(flagged_political),
         "tally": rules.tally(r["decision"] for r in recipients).as_dict(),
         "delivery": delivery(reader, round_id),
-        "recipients": recipients,
+        "recipients": with_invitation_delivery(recipients, invitation_delivery(reader, round_id)),
     }
 
 
@@ -102,6 +109,27 @@ def delivery(reader: Reader, round_id: int) -> dict[str, int]:
     counts = {"pending": 0, "sending": 0, "sent": 0, "failed": 0}
     counts.update((status, int(number)) for status, number in reader.rows(_DELIVERY, round_id))
     return counts
+
+
+def invitation_delivery(reader: Reader, round_id: int) -> dict[str, str]:
+    """Where each recipient's newest request (invitation, consultation or revision) stands, by
+    email: queued (not left yet), sent, failed, or bounced (a delivery report came back)."""
+    found: dict[str, str] = {}
+    for email, status, last_error in reader.rows(_ASKING, round_id):
+        if status == "sent":
+            found[email] = SENT
+        elif status == "failed":
+            found[email] = BOUNCED if (last_error or "").startswith("bounced") else FAILED
+        else:
+            found[email] = QUEUED
+    return found
+
+
+def with_invitation_delivery(
+    recipients: list[dict[str, Any]], delivered: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Each recipient with `delivery`: None for one never mailed (undeliverable when asked)."""
+    return [{**r, "delivery": delivered.get(r["email"])} for r in recipients]
 
 
 @contextmanager
