@@ -13,7 +13,10 @@ def web(
     import uvicorn
 
     from accord.cli.common import context
+    from statemachines.errors import InvalidInput
 
+    if not 1 <= port <= 65535:
+        raise InvalidInput(f"port {port} is out of range (1-65535)")
     context()  # refuses, before serving, a database that `accord init` has not made
     # By import string: accord.cli and accord.web are independent siblings (import-linter layers);
     # uvicorn calls the factory, which reads the settings like this command does.

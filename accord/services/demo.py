@@ -10,8 +10,6 @@ updated by email, the statement is found by its slug. The round itself is starte
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -21,6 +19,7 @@ from sqlalchemy import select, update
 
 from accord.reports.parse import Participant, parse_report
 from accord.services.context import Context
+from accord.services.csvfile import csv_text
 from accord.services.groups import configure_group
 from accord.services.members import import_members
 from accord.services.reports import import_report
@@ -91,16 +90,14 @@ def email_for(name: str) -> str:
 
 
 def _import_members(ctx: Context, participants: list[Participant]) -> list[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["name", "email", "organisation", "groups", "language", "timezone"])
+    rows: list[list[str]] = [["name", "email", "organisation", "groups", "language", "timezone"]]
     for p in participants:
         language, zone = COUNTRY.get(p.country or "", ("en", ctx.settings.timezone))
         organisation = p.city or p.organisation or p.role or ""
-        writer.writerow([p.name, email_for(p.name), organisation, GROUP, language, zone])
+        rows.append([p.name, email_for(p.name), organisation, GROUP, language, zone])
     path = ctx.settings.home / "demo" / "members.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    path.write_text(csv_text(rows), encoding="utf-8")
     import_members(ctx, path)
     return [email_for(p.name) for p in participants]
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from email_validator import EmailNotValidError, validate_email
 
 from accord.services.context import Context
+from accord.services.csvfile import unneutralised
 from accord.services.languages import ISO_639_1
 from statemachines.errors import InvalidInput
 from statemachines.records import Group, Member
@@ -169,7 +170,7 @@ def _check_row(
 ) -> MemberRow:
     if record.get(None):
         raise InvalidInput(f"too many fields ({width} expected, as in the header)")
-    value = {k: (v or "").strip() for k, v in record.items() if k}
+    value = {k: unneutralised((v or "").strip()) for k, v in record.items() if k}
     if not value.get("name"):
         raise InvalidInput("name is empty")
     email = _checked_email(value.get("email", ""))

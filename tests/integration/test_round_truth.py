@@ -138,3 +138,10 @@ def test_an_answer_for_someone_not_asked_names_the_address_typed(
     error = refused("replies", "record", "1", "Out.Sider@example.org", "--decision", "endorse")
     assert "Out.Sider@example.org is not a recipient of round 1" in error
     assert "member 8" not in error
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("port", ["99999", "0", "-1"])
+def test_a_port_out_of_range_is_one_line(ctx: Context, port: str) -> None:
+    error = refused("web", "--port", port)
+    assert f"port {port} is out of range" in error and "Traceback" not in error
