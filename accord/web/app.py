@@ -265,7 +265,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from accord.mail.devmailbox import mailbox_folder
         from accord.web.mailbox import mailbox_router
 
-        app.include_router(mailbox_router(mailbox_folder(settings)))
+        app.include_router(mailbox_router(mailbox_folder(settings), settings.smtp_address))
     return app
 
 

@@ -7,6 +7,7 @@ reply links, so mount them only when the dev mailbox is in use.
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -24,17 +25,20 @@ td, th { text-align: left; padding: .35em .6em; border-bottom: 1px solid #ddd; }
 pre { white-space: pre-wrap; background: #f6f6f4; padding: 1em; border-radius: 4px; }
 iframe { width: 100%; height: 36em; border: 1px solid #ccc; }
 .muted { color: #666; }
+.warning { background: #fff4d6; border-left: 4px solid #c90; padding: .6em 1em; }
 """
 
 
-def mailbox_router(folder: Path) -> APIRouter:
+def mailbox_router(folder: Path, smtp: tuple[str, int] | None = None) -> APIRouter:
     """Routes for the messages stored under `folder` (ACCORD_HOME/mailbox); pages for a person,
-    not part of the app's API document."""
+    not part of the app's API document. With `smtp` (where accord sends mail), the list says
+    when nothing listens there."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/dev/mailbox", response_class=HTMLResponse)
     def mailbox() -> HTMLResponse:
-        return HTMLResponse(list_page(list_messages(folder)), headers=NO_STORE)
+        silent = smtp if smtp is not None and not listening(*smtp) else None
+        return HTMLResponse(list_page(list_messages(folder), silent), headers=NO_STORE)
 
     @router.get("/dev/mailbox/{message_id}", response_class=HTMLResponse)
     def message(message_id: str) -> HTMLResponse:
@@ -43,7 +47,26 @@ def mailbox_router(folder: Path) -> APIRouter:
     return router
 
 
-def list_page(entries: list[MailboxEntry]) -> str:
+def listening(host: str, port: int) -> bool:
+    """Whether a server accepts connections at host:port (checked in at most half a second)."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _nothing_listening(smtp: tuple[str, int]) -> Markup:
+    return Markup(
+        "<p class='warning'>Nothing is listening on {}:{}, the dev mailbox's SMTP port: mail "
+        "accord sends waits in the outbox. Start the dev mailbox with <code>accord web</code> "
+        "(development, no <code>ACCORD_SMTP_HOST</code>) or <code>accord up</code>, then send "
+        "what waits with <code>accord sweep</code>.</p>"
+    ).format(*smtp)
+
+
+def list_page(entries: list[MailboxEntry], silent: tuple[str, int] | None = None) -> str:
+    """The messages, newest first; `silent`: the SMTP address where nothing listens."""
     rows = Markup("").join(
         Markup(
             '<tr><td class="muted">{}</td><td>{}</td><td><a href="/dev/mailbox/{}">{}</a></td>'
@@ -52,9 +75,9 @@ def list_page(entries: list[MailboxEntry]) -> str:
         for e in entries
     )
     body = (
-        Markup("<h1>Dev mailbox</h1><p class='muted'>{} message(s); newest first.</p>").format(
-            len(entries)
-        )
+        Markup("<h1>Dev mailbox</h1>")
+        + (_nothing_listening(silent) if silent else Markup(""))
+        + Markup("<p class='muted'>{} message(s); newest first.</p>").format(len(entries))
         + Markup("<table><tr><th>received</th><th>to</th><th>subject</th><th>from</th></tr>")
         + rows
         + Markup("</table>")
