@@ -48,9 +48,9 @@ def dev_mailbox(settings: Settings, web_url: str) -> Iterator[None]:
     host, smtp_port = settings.smtp_address
     try:
         mailbox = start_dev_mailbox(mailbox_folder(settings), host, smtp_port)
-    except OSError as exc:
+    except OSError:
         sys.stderr.write(
-            f"dev mailbox: not started, {host}:{smtp_port} is in use ({exc.strerror or exc}); "
+            f"dev mailbox: not started, {host}:{smtp_port} is in use (by `accord up`?); "
             "mail goes to whatever listens there\n"
         )
         yield
