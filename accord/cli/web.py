@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ def web(
 
     if not 1 <= port <= 65535:
         raise InvalidInput(f"port {port} is out of range (1-65535)")
+    _check_can_listen(host, port)
     settings = context().settings  # refuses a database that `accord init` has not made
     with dev_mailbox(settings, f"http://{host}:{port}"):
         # By import string: accord.cli and accord.web are independent siblings (import-linter
@@ -34,6 +36,21 @@ def web(
         uvicorn.run(
             "accord.web.app:create_app", factory=True, host=host, port=port, server_header=False
         )
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """A one-line refusal, before anything starts, for an address the app could not listen on."""
+    import socket
+
+    from statemachines.errors import InvalidInput
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = "in use" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+            raise InvalidInput(f"cannot listen on {host}:{port}: {reason}") from None
 
 
 @contextmanager

@@ -6,6 +6,7 @@ there (item 5), and an answer for a stranger names the address typed (item 10)."
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -145,3 +146,13 @@ def test_an_answer_for_someone_not_asked_names_the_address_typed(
 def test_a_port_out_of_range_is_one_line(ctx: Context, port: str) -> None:
     error = refused("web", "--port", port)
     assert f"port {port} is out of range" in error and "Traceback" not in error
+
+
+@SQLITE_ONLY
+def test_a_port_in_use_is_one_line(ctx: Context) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        error = refused("web", "--port", str(port))
+    assert f"cannot listen on 127.0.0.1:{port}: in use" in error
