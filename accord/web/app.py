@@ -41,7 +41,6 @@ from zoneinfo import ZoneInfo
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -58,6 +57,7 @@ from accord.services.answers import (
 from accord.services.context import Context
 from accord.services.links import BadLink, ExpiredLink
 from accord.services.rounds import RoundClosed, StaleText
+from accord.web.site import SiteFiles
 from statemachines.errors import AccordError, Conflict, InvalidInput, NotFound
 from storage.aio import LinkDatabase
 from storage.plain import postgresql_uri
@@ -260,7 +260,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_pages(app, pages)
     _add_link_routes(app, ctx, links, pages)
     _add_health(app, ctx)
-    app.mount("/site", StaticFiles(directory=site, check_dir=False), name="site")
+    app.mount("/site", SiteFiles(directory=site, check_dir=False), name="site")
     if settings.env == "development" and settings.uses_dev_mailbox:
         from accord.mail.devmailbox import mailbox_folder
         from accord.web.mailbox import mailbox_router

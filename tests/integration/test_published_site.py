@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import feedparser
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -18,6 +19,7 @@ from accord.services.rounds import close_round, record_decision, start_round, wi
 from accord.services.statements import draft_statement
 from storage import tables as t
 from tests.conftest import FIXED_NOW, FIXTURES
+from tests.servers import serving
 
 SLUG = "international-migrants-day-2023"
 ENDORSERS = ("barry", "gemma", "gregory", "ingrid")
@@ -104,3 +106,13 @@ def test_the_feed_is_valid_atom_with_author_self_link_and_absolute_entry_links(
     (entry,) = feed.entries
     assert entry.link == f"{base}/site/{SLUG}.html"
     assert entry.id and entry.updated_parsed and entry.title == "International Migrants Day 2023"
+
+
+def test_the_reply_app_serves_a_withdrawn_page_as_gone(ctx: Context, published: int) -> None:
+    with serving(ctx.settings) as url:
+        assert httpx.get(f"{url}/site/{SLUG}.html").status_code == 200
+        withdraw_statement(later(ctx, 3), published, "events overtook it")
+        page = httpx.get(f"{url}/site/{SLUG}.html")
+        assert page.status_code == 410 and "events overtook it" in page.text
+        assert httpx.get(f"{url}/site/{SLUG}.json").status_code == 200  # the record stays
+        assert httpx.get(f"{url}/site/feed.atom").status_code == 200
