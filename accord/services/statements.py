@@ -28,7 +28,7 @@ def read_body_file(path: Path) -> str:
     try:
         body = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(f"{path}: not a UTF-8 text file") from None
+        raise InvalidInput(f"{path}: not a UTF-8 text file; save it as UTF-8") from None
     if "\x00" in body or not body.strip():
         raise InvalidInput(f"{path}: the statement text is empty or not text")
     return body.strip() + "\n"

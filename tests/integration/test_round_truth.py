@@ -156,3 +156,12 @@ def test_a_port_in_use_is_one_line(ctx: Context) -> None:
         port = taken.getsockname()[1]
         error = refused("web", "--port", str(port))
     assert f"cannot listen on 127.0.0.1:{port}: in use" in error
+
+
+@SQLITE_ONLY
+def test_a_utf16_statement_text_says_save_it_as_utf8(ctx: Context, tmp_path: Path) -> None:
+    body = tmp_path / "text.txt"
+    body.write_bytes("We recall.\n".encode("utf-16"))
+    error = refused("statements", "draft", "--title", "T", "--kind", "awareness-day",
+                    "--body-file", body)  # fmt: skip
+    assert "save it as UTF-8" in error
