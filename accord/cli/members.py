@@ -13,6 +13,9 @@ app = typer.Typer(
 )
 
 
+MAX_CHANGES_SHOWN = 100
+
+
 @app.command("import")
 def import_(
     file: Path = typer.Argument(
@@ -33,8 +36,11 @@ def import_(
     if json_:
         print_json({**result.details(), "dry_run": dry_run})
         return
-    for change in result.changes:
+    for change in result.changes[:MAX_CHANGES_SHOWN]:
         typer.echo(change.describe(done=not dry_run))
+    if len(result.changes) > MAX_CHANGES_SHOWN:
+        more = len(result.changes) - MAX_CHANGES_SHOWN
+        typer.echo(f"… and {more} more (--json lists every change)")
     counts = result.as_dict()
     summary = (
         f"{counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged"

@@ -7,7 +7,7 @@ import csv
 import hashlib
 import io
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,7 @@ class ImportResult:
 
 
 MAX_PROBLEMS_SHOWN = 20
+FIELD_NAMES = ("name", "organisation", "language", "timezone")  # MemberFields'
 
 
 class BadRows(InvalidInput):
@@ -298,11 +299,9 @@ def _changes(rows: list[MemberRow], existing: dict[str, MemberSnapshot]) -> _Cha
             changes.result.changes.append(MemberChange(row.email, True, joined=row.groups))
             continue
         fields = _fields(row, found.fields)
-        changed = tuple(
-            name for name, value in asdict(fields).items() if getattr(found.fields, name) != value
-        )
+        changed = tuple(n for n in FIELD_NAMES if getattr(found.fields, n) != getattr(fields, n))
         if changed:
-            changes.fields.append({"id": found.id, **asdict(fields)})
+            changes.fields.append({"id": found.id, **{n: getattr(fields, n) for n in FIELD_NAMES}})
         groups = frozenset(row.groups) if "groups" in row.columns else found.groups
         if groups != found.groups:
             changes.regrouped[found.id] = row
@@ -318,12 +317,13 @@ def _changes(rows: list[MemberRow], existing: dict[str, MemberSnapshot]) -> _Cha
 
 def _fields(row: MemberRow, stored: MemberFields) -> MemberFields:
     """The row's columns, and the stored value of each column the file does not have."""
-    present = {
-        name: getattr(row, name)
-        for name in ("organisation", "language", "timezone")
-        if name in row.columns
-    }
-    return replace(stored, name=row.name, **present)
+    columns = row.columns
+    return MemberFields(
+        row.name,
+        row.organisation if "organisation" in columns else stored.organisation,
+        row.language if "language" in columns else stored.language,
+        row.timezone if "timezone" in columns else stored.timezone,
+    )
 
 
 def _regroup(uow: Any, members: dict[int, MemberRow], groups: dict[str, Group]) -> None:

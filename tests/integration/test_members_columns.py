@@ -133,3 +133,13 @@ def test_after_twenty_bad_rows_the_rest_are_counted(ctx: Context, tmp_path: Path
     assert len(error.splitlines()) == 21
     assert error.splitlines()[-1] == "error: … and 25 more bad rows"
     assert members() == {}
+
+
+@SQLITE_ONLY
+def test_a_long_summary_shows_a_hundred_changes_and_counts_the_rest(
+    ctx: Context, tmp_path: Path
+) -> None:
+    lines = "".join(f"Member {n},member{n}@example.org\n" for n in range(105))
+    out = ok("members", "import", csv_file(tmp_path, "name,email\n" + lines)).splitlines()
+    assert len(out) == 102 and out[-2] == "… and 5 more (--json lists every change)"
+    assert out[-1] == "105 created, 0 updated, 0 unchanged"
