@@ -1,59 +1,103 @@
-"""A PDF report as paragraphs and table rows, with pdfplumber.
+"""A PDF report as paragraphs and table rows.
 
-Ruled tables are found by their lines; a table drawn without lines is found by its header (a line
-whose cells, apart by wide gaps, name an action table's columns) and read by those columns. Text
-outside tables becomes one paragraph a line; a bold or larger line is a heading. Page numbers are
-left out, so a table split across pages runs on.
+Characters and ruling lines are read with pdfium (pypdfium2, which pdfplumber itself ships with:
+pdfplumber's own reading, through pdfminer, took 25-30 s for a 2,000-action report here), and
+ruled tables are found from the lines with pdfplumber's table finder (edges merged, their
+intersections made cells, touching cells tables). A table drawn without lines is found by its
+header (a line whose cells, apart by wide gaps, name an action table's columns) and read by
+those columns. Text outside tables becomes one paragraph a line; a bold or larger line is a
+heading. Page numbers are left out, so a table split across pages runs on.
 """
 
 from __future__ import annotations
 
-import io
+import ctypes
 import re
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pdfplumber
-from pdfminer.pdfparser import PDFSyntaxError
-from pdfminer.psparser import PSException
-from pdfplumber.table import Table as PdfTable
-from pdfplumber.utils.exceptions import PdfminerException
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from pdfplumber.table import (
+    cells_to_tables,
+    edges_to_intersections,
+    intersections_to_cells,
+    merge_edges,
+)
 
 from accord.reports.columns import header_columns
 from accord.reports.items import Item, Paragraph, Row
 from statemachines.errors import InvalidInput
 
 _PAGE_NUMBER = re.compile(r"(?:page\s+)?\d{1,4}(?:\s*(?:/|of|sur)\s*\d{1,4})?", re.IGNORECASE)
-_PDF_ERRORS = (PdfminerException, PDFSyntaxError, PSException, ValueError, KeyError, TypeError)
+TOLERANCE = 3.0  # points: pdfplumber's default snap, join and intersection tolerance
+THIN = 3.0  # a path no wider (or higher) than this is a line
 CELL_GAP = 1.8  # a gap this many font sizes wide separates the cells of a table drawn without lines
 WORD_GAP = 0.2  # and a gap this wide separates words
 ROW_GAP = 0.5  # a gap between lines this many line heights wide starts a new row of such a table
 END_GAP = 2.0  # and one this wide, or a heading, ends the table
+LOOSE_HEIGHT = 1.15  # a character's loose box is about this many font sizes high
 HEADING_SIZE = 1.15  # a line this much larger than the page's text is a heading
 
 
-@dataclass(frozen=True)
-class _Line:
+@dataclass(slots=True)
+class _Char:
+    text: str
+    x0: float
+    x1: float
     top: float
     bottom: float
-    x0: float
-    text: str
-    chars: list[dict[str, Any]]
+    size: float
+    index: int  # in the page's text, to ask for its font when it matters
+    middle: float = 0.0  # vertical
+
+    def __post_init__(self) -> None:
+        self.middle = (self.top + self.bottom) / 2
+
+
+@dataclass
+class _Line:
+    chars: list[_Char] = field(default_factory=list)
+
+    @property
+    def top(self) -> float:
+        return min(char.top for char in self.chars)
+
+    @property
+    def bottom(self) -> float:
+        return max(char.bottom for char in self.chars)
+
+    @property
+    def x0(self) -> float:
+        return self.chars[0].x0
+
+    @property
+    def text(self) -> str:
+        return _join(self.chars)
 
 
 def pdf_items(path: Path, data: bytes) -> list[Item]:
     """Every page's items, in reading order; InvalidInput when the PDF has no text to read."""
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            items: list[Item] = []
-            text_found = False
-            for page in pdf.pages:
-                text_found = text_found or bool(page.chars)
-                items.extend(_page_items(page))
-    except _PDF_ERRORS:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
         raise InvalidInput(f"{path.name} is not a readable PDF file") from None
+    try:
+        items: list[Item] = []
+        text_found = False
+        for index in range(len(pdf)):
+            page = pdf[index]
+            text_page = page.get_textpage()
+            chars = _chars(text_page, page.get_height())
+            text_found = text_found or bool(chars)
+            items.extend(_page_items(page, text_page, chars))
+    except pdfium.PdfiumError:
+        raise InvalidInput(f"{path.name} is not a readable PDF file") from None
+    finally:
+        pdf.close()
     if not text_found:
         raise InvalidInput(
             f"{path.name} has no text layer (a scanned document?): run it through OCR first"
@@ -61,39 +105,166 @@ def pdf_items(path: Path, data: bytes) -> list[Item]:
     return items
 
 
-def _page_items(page: Any) -> Iterator[Item]:
-    tables: list[PdfTable] = page.find_tables()
-    boxes = [table.bbox for table in tables]
-    outside = page.filter(lambda obj: not any(_inside(obj, box) for box in boxes))
-    lines = [
-        _Line(line["top"], line["bottom"], line["x0"], line["text"].strip(), line["chars"])
-        for line in outside.extract_text_lines(return_chars=True)
-        if line["text"].strip() and not _PAGE_NUMBER.fullmatch(line["text"].strip())
-    ]
-    placed: list[tuple[float, list[Item]]] = [(t.bbox[1], list(_ruled_rows(t))) for t in tables]
-    placed += _text_blocks(lines, _body_size(lines))
+def _chars(text_page: Any, height: float) -> list[_Char]:
+    """The page's characters, from one call for the text and one for each box.
+
+    The font size is the box's height (font ascent to descent) over `LOOSE_HEIGHT`.
+    """
+    count = text_page.count_chars()
+    text = text_page.get_text_range(0, count) if count else ""
+    box = pdfium_c.FS_RECTF()
+    get_box, raw = pdfium_c.FPDFText_GetLooseCharBox, text_page.raw
+    chars = []
+    for index, char in enumerate(text[:count]):
+        if char in "\r\n\0" or not get_box(raw, index, box):
+            continue
+        size = (box.top - box.bottom) / LOOSE_HEIGHT
+        chars.append(
+            _Char(char, box.left, box.right, height - box.top, height - box.bottom, size, index)
+        )
+    return chars
+
+
+def _page_items(page: Any, text_page: Any, chars: list[_Char]) -> Iterator[Item]:
+    tables = _ruled_tables(page)
+    inside: set[int] = set()
+    placed: list[tuple[float, list[Item]]] = []
+    for cells in tables:
+        rows, used = _table_rows(cells, chars)
+        inside |= used
+        placed.append((min(cell[1] for cell in cells), rows))
+    outside = [char for position, char in enumerate(chars) if position not in inside]
+    lines = [line for line in _lines(outside) if not _PAGE_NUMBER.fullmatch(line.text)]
+    placed += _text_blocks(lines, _body_size(lines), text_page)
     for _, block in sorted(placed, key=lambda pair: pair[0]):
         yield from block
 
 
-def _inside(obj: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
-    x0, top, x1, bottom = box
-    middle_x = (obj["x0"] + obj["x1"]) / 2
-    middle_y = (obj["top"] + obj["bottom"]) / 2
-    return x0 <= middle_x <= x1 and top <= middle_y <= bottom
+# Ruled tables --------------------------------------------------------------------------------
 
 
-def _ruled_rows(table: PdfTable) -> Iterator[Row]:
-    for row in table.extract():
-        yield tuple(" ".join((cell or "").split()) for cell in row)
+def _ruled_tables(page: Any) -> list[list[tuple[float, float, float, float]]]:
+    """Cells (x0, top, x1, bottom) of each table the page's lines draw."""
+    height = page.get_height()
+    edges = [
+        edge
+        for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH])
+        for edge in _edges(obj.get_bounds(), height)
+    ]
+    if not edges:
+        return []
+    merged = merge_edges(edges, TOLERANCE, TOLERANCE, TOLERANCE, TOLERANCE)
+    long_enough = [e for e in merged if max(e["width"], e["height"]) >= TOLERANCE]
+    cells = intersections_to_cells(edges_to_intersections(long_enough, TOLERANCE, TOLERANCE))
+    return [table for table in cells_to_tables(cells) if len(table) > 1]
+
+
+def _edges(bounds: Sequence[float], height: float) -> list[dict[str, Any]]:
+    """A thin path is one line; any other path counts by its outline, as a rectangle."""
+    left, bottom, right, top = bounds
+    x0, x1, y0, y1 = left, right, height - top, height - bottom
+    if right - left <= THIN:
+        return [_edge((left + right) / 2, (left + right) / 2, y0, y1, "v")]
+    if top - bottom <= THIN:
+        return [_edge(x0, x1, (y0 + y1) / 2, (y0 + y1) / 2, "h")]
+    return [
+        _edge(x0, x1, y0, y0, "h"),
+        _edge(x0, x1, y1, y1, "h"),
+        _edge(x0, x0, y0, y1, "v"),
+        _edge(x1, x1, y0, y1, "v"),
+    ]
+
+
+def _edge(x0: float, x1: float, top: float, bottom: float, orientation: str) -> dict[str, Any]:
+    return {
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "width": x1 - x0,
+        "height": bottom - top,
+        "orientation": orientation,
+        "object_type": "line",
+    }
+
+
+def _table_rows(
+    cells: list[tuple[float, float, float, float]], chars: list[_Char]
+) -> tuple[list[Item], set[int]]:
+    """The table's rows of cell texts by column (a cell spanning columns counts in its first),
+    and the positions of the characters it holds."""
+    columns = sorted({round(cell[0], 1) for cell in cells})
+    tops = sorted({round(cell[1], 1) for cell in cells})
+    grid: list[list[list[_Char]]] = [[[] for _ in columns] for _ in tops]
+    x0 = min(cell[0] for cell in cells)
+    x1 = max(cell[2] for cell in cells)
+    top = min(cell[1] for cell in cells)
+    bottom = max(cell[3] for cell in cells)
+    used: set[int] = set()
+    for position, char in enumerate(chars):
+        middle_x, middle_y = (char.x0 + char.x1) / 2, char.middle
+        if x0 <= middle_x <= x1 and top <= middle_y <= bottom:
+            row = bisect_right(tops, middle_y + 0.05) - 1
+            column = bisect_right(columns, middle_x + 0.05) - 1
+            grid[row if row > 0 else 0][column if column > 0 else 0].append(char)
+            used.add(position)
+    rows: list[Item] = [tuple(_join_lines(cell) for cell in row) for row in grid]
+    return rows, used
+
+
+def _join_lines(chars: list[_Char]) -> str:
+    return " ".join(line.text for line in _lines(chars))
+
+
+# Lines, paragraphs and tables drawn without lines -------------------------------------------
+
+
+def _lines(chars: list[_Char]) -> list[_Line]:
+    """Characters gathered into lines by their vertical middle, each line left to right."""
+    lines: list[_Line] = []
+    middle = -1e9
+    for char in sorted(chars, key=lambda c: (c.middle, c.x0)):
+        if lines and abs(char.middle - middle) <= 0.35 * max(char.size, 1.0):
+            lines[-1].chars.append(char)
+        else:
+            lines.append(_Line([char]))
+            middle = char.middle
+    for line in lines:
+        line.chars.sort(key=lambda c: c.x0)
+    return [line for line in lines if line.text]
+
+
+def _join(chars: list[_Char]) -> str:
+    text: list[str] = []
+    previous: _Char | None = None
+    for char in chars:
+        if previous and char.x0 - previous.x1 > WORD_GAP * char.size and previous.text != " ":
+            text.append(" ")
+        text.append(char.text)
+        previous = char
+    return " ".join("".join(text).split())
 
 
 def _body_size(lines: Sequence[_Line]) -> float:
-    sizes = sorted(char["size"] for line in lines for char in line.chars)
+    sizes = sorted(char.size for line in lines for char in line.chars)
     return sizes[len(sizes) // 2] if sizes else 0.0
 
 
-def _text_blocks(lines: list[_Line], body: float) -> list[tuple[float, list[Item]]]:
+def _font_name(text_page: Any, char: _Char) -> str:
+    buffer = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int()
+    pdfium_c.FPDFText_GetFontInfo(text_page.raw, char.index, buffer, 128, ctypes.byref(flags))
+    return buffer.value.decode("latin-1", "replace")
+
+
+def _is_bold(line: _Line, text_page: Any) -> bool:
+    letters = [char for char in line.chars if char.text.strip()]
+    return bool(letters) and all(
+        "bold" in _font_name(text_page, char).lower() for char in (letters[0], letters[-1])
+    )
+
+
+def _text_blocks(lines: list[_Line], body: float, text_page: Any) -> list[tuple[float, list[Item]]]:
     """Paragraphs, and the rows of tables drawn without lines, each placed by its top."""
     blocks: list[tuple[float, list[Item]]] = []
     index = 0
@@ -101,37 +272,27 @@ def _text_blocks(lines: list[_Line], body: float) -> list[tuple[float, list[Item
         line = lines[index]
         starts = _header_starts(line)
         if starts is not None:
-            rows, index = _text_table(lines, index, starts)
+            rows, index = _text_table(lines, index, starts, text_page)
             blocks.append((line.top, rows))
             continue
-        blocks.append((line.top, [_paragraph(line, body)]))
+        bold = _is_bold(line, text_page)
+        large = body > 0 and max(char.size for char in line.chars) >= body * HEADING_SIZE
+        blocks.append((line.top, [Paragraph(line.text, bold or large, bold or large)]))
         index += 1
     return blocks
 
 
-def _is_bold(line: _Line) -> bool:
-    return all("bold" in char["fontname"].lower() for char in line.chars if char["text"].strip())
-
-
-def _paragraph(line: _Line, body: float) -> Paragraph:
-    bold = _is_bold(line)
-    large = body > 0 and max(char["size"] for char in line.chars) >= body * HEADING_SIZE
-    return Paragraph(line.text, bold or large, bold or large)
-
-
 def _parts(line: _Line, gap: float) -> list[tuple[float, str]]:
     """(x0, text) of the parts of a line apart by more than `gap` font sizes."""
-    parts: list[tuple[float, str]] = []
-    previous: dict[str, Any] | None = None
+    parts: list[tuple[float, list[_Char]]] = []
+    previous: _Char | None = None
     for char in line.chars:
-        space = char["x0"] - previous["x1"] if previous else 0.0
-        if previous is None or space > gap * char["size"]:
-            parts.append((char["x0"], char["text"]))
+        if previous is None or char.x0 - previous.x1 > gap * char.size:
+            parts.append((char.x0, [char]))
         else:
-            x0, text = parts[-1]
-            parts[-1] = (x0, text + (" " if space > 0.2 * char["size"] else "") + char["text"])
+            parts[-1][1].append(char)
         previous = char
-    return [(x0, " ".join(text.split())) for x0, text in parts]
+    return [(x0, text) for x0, chars in parts if (text := _join(chars))]
 
 
 def _header_starts(line: _Line) -> list[float] | None:
@@ -141,10 +302,12 @@ def _header_starts(line: _Line) -> list[float] | None:
     return [x0 for x0, _ in cells]
 
 
-def _text_table(lines: list[_Line], index: int, starts: list[float]) -> tuple[list[Item], int]:
+def _text_table(
+    lines: list[_Line], index: int, starts: list[float], text_page: Any
+) -> tuple[list[Item], int]:
     """The header and the rows under it, each row the lines close enough together; the table
     ends at a wide gap, a heading, or a line that starts left of its first column."""
-    header = tuple(text for _, text in _parts(lines[index], CELL_GAP))
+    header: Row = tuple(text for _, text in _parts(lines[index], CELL_GAP))
     rows: list[list[str]] = []
     height = lines[index].bottom - lines[index].top
     last_bottom = lines[index].bottom
@@ -152,7 +315,7 @@ def _text_table(lines: list[_Line], index: int, starts: list[float]) -> tuple[li
     while index < len(lines):
         line = lines[index]
         gap = line.top - last_bottom
-        if gap > END_GAP * height or line.x0 < starts[0] - 2 or _is_bold(line):
+        if gap > END_GAP * height or line.x0 < starts[0] - 2 or _is_bold(line, text_page):
             break
         cells = _by_column(line, starts)
         if not rows or gap > ROW_GAP * height:
