@@ -241,12 +241,14 @@ def _blocks(items: Iterable[Item]) -> Iterator[Paragraph | Table]:
     """Group rows into tables: a table runs on over blank lines until a paragraph.
 
     An action table's header row starts a new table, so two tables with only blank lines between
-    stay apart.
+    stay apart, unless it repeats the header of the table it follows (a table over pages).
     """
     rows: list[Row] = []
     for item in items:
         if isinstance(item, Paragraph) and not item.text:
             continue
+        if rows and item == rows[0]:
+            continue  # the header again, as on each page a PDF table runs over
         if rows and (isinstance(item, Paragraph) or header_columns(item) is not None):
             yield Table(tuple(rows))
             rows = []

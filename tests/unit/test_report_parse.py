@@ -501,3 +501,13 @@ def test_parse_markdown_returns_a_report_or_raises_invalid_input(text: str) -> N
         assert isinstance(parse_markdown(text), ParsedReport)
     except InvalidInput as error:
         assert "\n" not in str(error)
+
+
+def test_a_repeated_header_continues_the_table_as_over_a_page_break() -> None:
+    text = report("**Objective 1 – One**", f"{HEADER}\nA\tT\tR\n{HEADER}\n\tT2\tR2\nB\tT\tR")
+    parsed = parse_text(text)
+    assert parsed.problems == ()
+    assert parsed.objectives[0].actions == (
+        ActionRow("A", "T", "R", (("T2", "R2"),)),
+        ActionRow("B", "T", "R"),
+    )
