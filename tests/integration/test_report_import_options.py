@@ -30,6 +30,8 @@ def test_a_report_without_a_meeting_date_needs_the_option(ctx: Any) -> None:
     done = run("report", "import", UNDATED, "--meeting-date", "2024-05-02", "--json")
     assert done.code == 0, done.stderr
     assert json.loads(done.stdout)["meeting"]["date"] == "2024-05-02"
+    followup = run("report", "followup").stdout
+    assert "## Actions" in followup and "Objective 0" not in followup
     bad = one_line_error(run("report", "import", UNDATED, "--meeting-date", "May 2nd"))
     assert bad == "error: --meeting-date must be a date like 2016-09-29, not 'May 2nd'"
 
