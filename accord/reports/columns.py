@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from accord.reports.items import Row
 from statemachines.timeframes import read_timeframe
@@ -77,13 +78,17 @@ def normalised(cell: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", plain).split())
 
 
+@lru_cache(maxsize=4096)
 def meaning(cell: str) -> str | None:
-    """What a header cell names (ACTION, TIMEFRAME, ...), or None."""
+    """What a header cell names (ACTION, TIMEFRAME, ...), or None (asked of every row's cells:
+    reports repeat theirs, hence the cache)."""
     text = cell.strip()
     if text in {"#", "№", "N°", "Nº"}:
         return NUMBER
+    if len(text) > MAX_HEADER:
+        return None
     words = normalised(text)
-    if not words or len(text) > MAX_HEADER or words.count(" ") >= 5:
+    if not words or words.count(" ") >= 5:
         return None
     return next((name for name, pattern in _MEANINGS if pattern.search(words)), None)
 
