@@ -124,7 +124,12 @@ def _differences(result: dict[str, Any]) -> None:
     if not differences:
         typer.echo(line)
         return
-    verb = "applied" if result["updated"] else "not applied (--update applies them)"
+    if result["updated"]:
+        verb = "applied"
+    elif any(difference["applied"] for difference in differences):
+        verb = "to be applied by --update"
+    else:
+        verb = "not applied (--update applies them)"
     typer.echo(f"{line}; {len(differences)} difference(s) with this file, {verb}:")
     for difference in differences:
         typer.echo("  " + _difference_line(difference))

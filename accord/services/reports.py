@@ -109,7 +109,7 @@ def _import(
             result = _result(uow, meeting, today(ctx), already_imported=True)
             if options.update and differences and not options.dry_run:
                 uow.commit()
-            updated = options.update and bool(differences)
+            updated = options.update and bool(differences) and not options.dry_run
             return replace(
                 result,
                 dry_run=options.dry_run,

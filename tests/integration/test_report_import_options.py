@@ -114,6 +114,11 @@ def test_a_corrected_report_shows_what_differs_and_update_applies_it(
     assert lines[1].startswith("  action 1 (in_progress): text: 'Update the ICC coordinators")
     assert table_counts(ctx.settings.db_url) == before
 
+    preview = run("report", "import", corrected, "--update", "--dry-run").stdout.splitlines()
+    assert "2 difference(s) with this file, to be applied by --update:" in preview[0]
+    assert preview[-1] == "dry run: nothing was changed"
+    assert table_counts(ctx.settings.db_url) == before
+
     applied = run("report", "import", corrected, "--update")
     assert applied.code == 0, applied.stderr
     assert applied.stdout.splitlines()[2].endswith("[updated]")
