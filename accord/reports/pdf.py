@@ -3,17 +3,17 @@
 Characters and ruling lines are read with pdfium (pypdfium2, which pdfplumber itself ships with:
 pdfplumber's own reading, through pdfminer, took 25-30 s for a 2,000-action report here), and
 ruled tables are found from the lines with pdfplumber's table finder (edges merged, their
-intersections made cells, touching cells tables). A table drawn without lines is found by its
-header (a line whose cells, apart by wide gaps, name an action table's columns) and read by
-those columns. Text outside tables becomes one paragraph a line; a bold or larger line is a
-heading. Page numbers are left out, so a table split across pages runs on.
+intersections made cells, touching cells tables); each cell's text is the text pdfium finds
+within it. A table drawn without lines is found by its header (a line whose cells, apart by wide
+gaps, name an action table's columns) and read by those columns. Text outside tables becomes one
+paragraph a line; a bold or larger line is a heading. Page numbers are left out, so a table split
+across pages runs on.
 """
 
 from __future__ import annotations
 
 import ctypes
 import re
-from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +41,9 @@ ROW_GAP = 0.5  # a gap between lines this many line heights wide starts a new ro
 END_GAP = 2.0  # and one this wide, or a heading, ends the table
 LOOSE_HEIGHT = 1.15  # a character's loose box is about this many font sizes high
 HEADING_SIZE = 1.15  # a line this much larger than the page's text is a heading
+
+
+_Box = tuple[float, float, float, float]  # x0, top, x1, bottom, from the top of the page
 
 
 @dataclass(slots=True)
@@ -91,9 +94,8 @@ def pdf_items(path: Path, data: bytes) -> list[Item]:
         for index in range(len(pdf)):
             page = pdf[index]
             text_page = page.get_textpage()
-            chars = _chars(text_page, page.get_height())
-            text_found = text_found or bool(chars)
-            items.extend(_page_items(page, text_page, chars))
+            text_found = text_found or bool(text_page.get_text_range().strip())
+            items.extend(_page_items(page, text_page))
     except pdfium.PdfiumError:
         raise InvalidInput(f"{path.name} is not a readable PDF file") from None
     finally:
@@ -105,10 +107,9 @@ def pdf_items(path: Path, data: bytes) -> list[Item]:
     return items
 
 
-def _chars(text_page: Any, height: float) -> list[_Char]:
-    """The page's characters, from one call for the text and one for each box.
-
-    The font size is the box's height (font ascent to descent) over `LOOSE_HEIGHT`.
+def _chars(text_page: Any, height: float, boxes: list[_Box]) -> list[_Char]:
+    """The page's characters outside the ruled tables' `boxes`, from one call for the text and
+    one for each box. The font size is the box's height (ascent to descent) over `LOOSE_HEIGHT`.
     """
     count = text_page.count_chars()
     text = text_page.get_text_range(0, count) if count else ""
@@ -118,23 +119,28 @@ def _chars(text_page: Any, height: float) -> list[_Char]:
     for index, char in enumerate(text[:count]):
         if char in "\r\n\0" or not get_box(raw, index, box):
             continue
+        top, bottom = height - box.top, height - box.bottom
+        middle_x, middle_y = (box.left + box.right) / 2, (top + bottom) / 2
+        if any(x0 <= middle_x <= x1 and y0 <= middle_y <= y1 for x0, y0, x1, y1 in boxes):
+            continue
         size = (box.top - box.bottom) / LOOSE_HEIGHT
-        chars.append(
-            _Char(char, box.left, box.right, height - box.top, height - box.bottom, size, index)
-        )
+        chars.append(_Char(char, box.left, box.right, top, bottom, size, index))
     return chars
 
 
-def _page_items(page: Any, text_page: Any, chars: list[_Char]) -> Iterator[Item]:
+def _page_items(page: Any, text_page: Any) -> Iterator[Item]:
+    height = page.get_height()
     tables = _ruled_tables(page)
-    inside: set[int] = set()
-    placed: list[tuple[float, list[Item]]] = []
-    for cells in tables:
-        rows, used = _table_rows(cells, chars)
-        inside |= used
-        placed.append((min(cell[1] for cell in cells), rows))
-    outside = [char for position, char in enumerate(chars) if position not in inside]
-    lines = [line for line in _lines(outside) if not _PAGE_NUMBER.fullmatch(line.text)]
+    boxes = [_bounds(cells) for cells in tables]
+    placed: list[tuple[float, list[Item]]] = [
+        (box[1], _table_rows(cells, text_page, height))
+        for cells, box in zip(tables, boxes, strict=True)
+    ]
+    lines = [
+        line
+        for line in _lines(_chars(text_page, height, boxes))
+        if not _PAGE_NUMBER.fullmatch(line.text)
+    ]
     placed += _text_blocks(lines, _body_size(lines), text_page)
     for _, block in sorted(placed, key=lambda pair: pair[0]):
         yield from block
@@ -143,7 +149,7 @@ def _page_items(page: Any, text_page: Any, chars: list[_Char]) -> Iterator[Item]
 # Ruled tables --------------------------------------------------------------------------------
 
 
-def _ruled_tables(page: Any) -> list[list[tuple[float, float, float, float]]]:
+def _ruled_tables(page: Any) -> list[list[_Box]]:
     """Cells (x0, top, x1, bottom) of each table the page's lines draw."""
     height = page.get_height()
     edges = [
@@ -188,32 +194,28 @@ def _edge(x0: float, x1: float, top: float, bottom: float, orientation: str) -> 
     }
 
 
-def _table_rows(
-    cells: list[tuple[float, float, float, float]], chars: list[_Char]
-) -> tuple[list[Item], set[int]]:
-    """The table's rows of cell texts by column (a cell spanning columns counts in its first),
-    and the positions of the characters it holds."""
-    columns = sorted({round(cell[0], 1) for cell in cells})
-    tops = sorted({round(cell[1], 1) for cell in cells})
-    grid: list[list[list[_Char]]] = [[[] for _ in columns] for _ in tops]
-    x0 = min(cell[0] for cell in cells)
-    x1 = max(cell[2] for cell in cells)
-    top = min(cell[1] for cell in cells)
-    bottom = max(cell[3] for cell in cells)
-    used: set[int] = set()
-    for position, char in enumerate(chars):
-        middle_x, middle_y = (char.x0 + char.x1) / 2, char.middle
-        if x0 <= middle_x <= x1 and top <= middle_y <= bottom:
-            row = bisect_right(tops, middle_y + 0.05) - 1
-            column = bisect_right(columns, middle_x + 0.05) - 1
-            grid[row if row > 0 else 0][column if column > 0 else 0].append(char)
-            used.add(position)
-    rows: list[Item] = [tuple(_join_lines(cell) for cell in row) for row in grid]
-    return rows, used
+def _bounds(cells: list[_Box]) -> _Box:
+    return (
+        min(cell[0] for cell in cells),
+        min(cell[1] for cell in cells),
+        max(cell[2] for cell in cells),
+        max(cell[3] for cell in cells),
+    )
 
 
-def _join_lines(chars: list[_Char]) -> str:
-    return " ".join(line.text for line in _lines(chars))
+def _table_rows(cells: list[_Box], text_page: Any, height: float) -> list[Item]:
+    """The table's rows of cell texts by column; a cell spanning columns counts in its first.
+
+    Each cell's text is pdfium's, read within the cell's box, its lines joined."""
+    columns = sorted({cell[0] for cell in cells})
+    tops = sorted({cell[1] for cell in cells})
+    grid = [[""] * len(columns) for _ in tops]
+    for x0, top, x1, bottom in cells:
+        text = text_page.get_text_bounded(
+            left=x0, bottom=height - bottom, right=x1, top=height - top
+        )
+        grid[tops.index(top)][columns.index(x0)] = " ".join(text.split())
+    return [tuple(row) for row in grid]
 
 
 # Lines, paragraphs and tables drawn without lines -------------------------------------------
