@@ -268,14 +268,10 @@ def _objectives(
     Only the preferred kind of section counts ("Objective N" lines, else numbered headings, else
     other headings), and never the title.
     """
-    action_tables = [
-        (i, block, columns)
-        for i, block in enumerate(blocks)
-        if isinstance(block, Table) and (columns := _columns(block)) is not None
-    ]
+    headings = _headings(blocks, title)
+    action_tables = _action_tables(blocks, headings)
     if not action_tables:
         raise InvalidInput(f"no table of agreed actions found in {source}")
-    headings = _headings(blocks, title)
     found: dict[int, Objective] = {}
     problems: list[RowProblem] = []
     for number, (index, block, columns) in enumerate(action_tables, 1):
@@ -288,8 +284,35 @@ def _objectives(
     return kept, tuple(problems)
 
 
-def _columns(block: Table) -> Columns | None:
-    return header_columns(block.rows[0]) or content_columns(block.rows)
+def _action_tables(
+    blocks: list[Paragraph | Table], headings: list[tuple[int, int, str]]
+) -> list[tuple[int, Table, Columns]]:
+    """(block index, table, columns) of the action tables. A table without a header after an
+    action table of the same width, in the same section, goes on with that table's columns (a
+    table over pages, a footer line between): its rows are read, never left out unseen."""
+    found: list[tuple[int, Table, Columns]] = []
+    for index, block in enumerate(blocks):
+        if not isinstance(block, Table):
+            continue
+        columns = header_columns(block.rows[0]) or _continued(found, block, index, headings)
+        columns = columns or content_columns(block.rows)
+        if columns is not None:
+            found.append((index, block, columns))
+    return found
+
+
+def _continued(
+    found: list[tuple[int, Table, Columns]],
+    block: Table,
+    index: int,
+    headings: list[tuple[int, int, str]],
+) -> Columns | None:
+    if not found:
+        return None
+    before, _, columns = found[-1]
+    same_section = not any(before < at < index for at, _, _ in headings)
+    same_width = max(len(row) for row in block.rows) == columns.width
+    return columns if same_section and same_width else None
 
 
 def _headings(blocks: list[Paragraph | Table], title: list[str]) -> list[tuple[int, int, str]]:

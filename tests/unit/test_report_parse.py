@@ -250,7 +250,9 @@ def test_objectives_without_actions_are_left_out() -> None:
 
 
 def test_a_paragraph_ends_a_table() -> None:
-    text = report("**Objective 1 – One**", f"{HEADER}\nA\tT\tR", "Some prose.", "B\tT\tR")
+    """Rows of another width after it are another table; rows of its width would go on with it
+    (test_a_table_without_a_header_after_an_action_table_goes_on_with_it)."""
+    text = report("**Objective 1 – One**", f"{HEADER}\nA\tT\tR", "Some prose.", "B\tT")
     assert [a.text for a in parse_text(text).objectives[0].actions] == ["A"]
 
 
@@ -511,3 +513,9 @@ def test_a_repeated_header_continues_the_table_as_over_a_page_break() -> None:
         ActionRow("A", "T", "R", (("T2", "R2"),)),
         ActionRow("B", "T", "R"),
     )
+
+
+def test_a_table_without_a_header_after_an_action_table_goes_on_with_it() -> None:
+    text = report(f"{HEADER}\nA\tT\tR", "Confidential – page footer", "B\tT2\tR2")
+    (objective,) = parse_text(text).objectives
+    assert [a.text for a in objective.actions] == ["A", "B"]
