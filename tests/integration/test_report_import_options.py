@@ -16,9 +16,10 @@ CORPUS = Path(__file__).parents[1] / "fixtures" / "reports"
 UNDATED = CORPUS / "indicators_no_sections_no_date.txt"
 PARTIAL = CORPUS / "museums_partial_2016-09.txt"
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
+@SQLITE
 def test_a_report_without_a_meeting_date_needs_the_option(ctx: Any) -> None:
     before = table_counts(ctx.settings.db_url)
     line = one_line_error(run("report", "import", UNDATED))
@@ -36,6 +37,7 @@ def test_a_report_without_a_meeting_date_needs_the_option(ctx: Any) -> None:
     assert bad == "error: --meeting-date must be a date like 2016-09-29, not 'May 2nd'"
 
 
+@SQLITE
 def test_unreadable_rows_stop_the_import_unless_partial(ctx: Any) -> None:
     before = table_counts(ctx.settings.db_url)
     done = run("report", "import", PARTIAL)
@@ -62,6 +64,7 @@ def test_unreadable_rows_stop_the_import_unless_partial(ctx: Any) -> None:
     assert table_counts(ctx.settings.db_url)["actions"] == 2
 
 
+@SQLITE
 def test_dry_run_shows_the_actions_and_changes_nothing(ctx: Any) -> None:
     before = table_counts(ctx.settings.db_url)
     done = run("report", "import", CORPUS / "board_of_trustees_2024-03.txt", "--dry-run")
