@@ -15,6 +15,7 @@ from accord.services.actions import list_actions
 from accord.services.context import Context
 from accord.services.operations import has_meetings
 from accord.services.reminders import ReminderResult, remind_actions
+from accord.services.reports import ImportOptions
 from accord.services.reports import followup_report as followup_service
 from accord.services.reports import import_report as import_service
 from flows.artifacts import rows_table
@@ -24,19 +25,28 @@ from flows.support import accord_context, blocking, label_run, slug
 
 
 @task(name="import-report", cache_policy=NO_CACHE)
-async def import_report_task(ctx: Context, path: str) -> dict[str, Any]:
+async def import_report_task(ctx: Context, path: str, options: ImportOptions) -> dict[str, Any]:
     """Read the report and store meeting, objectives, people, bodies and actions (one unit of
     work; importing the same report again finds it and changes nothing)."""
-    result = await blocking(import_service, ctx, Path(path))
+    result = await blocking(import_service, ctx, Path(path), options)
     return dict(result.as_dict())
 
 
 @flow(name="import-report")
-async def import_report(path: str) -> dict[str, Any]:
-    """Import a meeting report (.txt, .md or .docx) from a path on the machine running the flow."""
+async def import_report(
+    path: str,
+    dry_run: bool = False,
+    partial: bool = False,
+    update: bool = False,
+    meeting_date: date | None = None,
+    next_meeting: date | None = None,
+) -> dict[str, Any]:
+    """Import a meeting report (.txt, .md, .docx or .pdf) from a path on the machine running the
+    flow; the options are `accord report import`'s."""
+    options = ImportOptions(dry_run, partial, update, meeting_date, next_meeting)
     async with accord_context() as ctx:
         await label_run(f"import/{slug(Path(path).stem)}", ["report"])
-        result = await import_report_task(quote(ctx), path)
+        result = await import_report_task(quote(ctx), path, options)
         await announce_transitions(ctx)
         meeting = result["meeting"]
         await rows_table(

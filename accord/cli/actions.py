@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
-from accord.cli.common import context, print_json
+from accord.cli.common import context, fail, print_json
 
 app = typer.Typer(help="Follow-up actions agreed at meetings.", no_args_is_help=True)
 
@@ -87,6 +88,38 @@ def show(action_id: int = ACTION_ID, json_: bool = JSON) -> None:
             typer.echo(f"  {label}: {value}")
     for entry in action["history"]:
         typer.echo(f"  {entry['at']}  {entry['actor']} ({entry['channel']}): {entry['action']}")
+
+
+@app.command()
+def calendar(
+    body: str = typer.Option(None, "--body", help="Only this body's actions (name or alias)."),
+    output: Path = typer.Option(None, "--output", help="Write the calendar here (FILE.ics)."),
+    feed_url: bool = typer.Option(
+        False, "--feed-url", help="Print the body's subscription URL (needs --body)."
+    ),
+) -> None:
+    """The dated actions as an iCalendar file: one event on each due date, with a link back.
+
+    With --body, also the secret URL where the reply app serves the same calendar as a feed that
+    Outlook or Google Calendar can subscribe to.
+    """
+    from accord.services.calendar import actions_calendar
+    from accord.services.calendar import feed_url as secret_url
+
+    if feed_url and not body:
+        fail("--feed-url needs --body NAME: each body has its own feed")
+    if output is None and not feed_url:
+        fail("give --output FILE.ics (or --feed-url with --body)")
+    ctx = context()
+    if output is not None:
+        ics, events = actions_calendar(ctx, body=body)
+        try:
+            output.write_bytes(ics)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}")
+        typer.echo(f"wrote {events} event(s) to {output}")
+    if body:
+        typer.echo(f"feed for calendar applications: {secret_url(ctx, body)}")
 
 
 def _move(action_id: int, trigger: str, **given: str | None) -> None:

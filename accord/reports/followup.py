@@ -42,9 +42,13 @@ class Row:
 
 @dataclass(frozen=True)
 class Section:
-    number: int
+    number: int  # 0: the actions of a report without sections
     title: str
     rows: tuple[Row, ...]
+
+    @property
+    def heading(self) -> str:
+        return f"Objective {self.number} – {self.title}" if self.number else "Actions"
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ def _docx(report: FollowUp) -> Document:
     document.add_heading(f"Follow-up: {report.title}", level=1)
     document.add_paragraph(report.facts)
     for section in report.sections:
-        document.add_heading(f"Objective {section.number} – {section.title}", level=2)
+        document.add_heading(section.heading, level=2)
         table = document.add_table(rows=1, cols=len(COLUMNS))
         table.style = "Table Grid"
         for cell, name in zip(table.rows[0].cells, COLUMNS, strict=True):

@@ -1,8 +1,11 @@
-"""Read a meeting report (.txt, .md or .docx): its header, objectives, agreed actions, participants.
+"""Read a meeting report (.txt, .md, .docx or .pdf): its header, sections, actions, participants.
 
 Pure: no database, and timeframes stay raw text (interpreting them is someone else's job).
-Every format is first turned into one stream of paragraphs and table rows, read by one set of
-rules.
+Every format is first turned into one stream of paragraphs and table rows (accord.reports.items),
+read by one set of rules: action tables are found by what their columns mean
+(accord.reports.columns), the meeting and the sections by the usual layouts
+(accord.reports.layout). A row of an action table that cannot be read as an action is kept as a
+problem with its place, never dropped.
 """
 
 from __future__ import annotations
@@ -12,44 +15,31 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 import docx
 from docx.document import Document
 from docx.opc.exceptions import PackageNotFoundError
-from docx.table import Table
+from docx.table import Table as DocxTable
+from docx.text.paragraph import Paragraph as DocxParagraph
 
-from accord.reports.bodies import DEFAULT_CITIES
+from accord.reports.actions import ActionRow, RowProblem, read_table
+from accord.reports.columns import Columns, content_columns, header_columns
+from accord.reports.items import Continued, Item, Paragraph, Row, Table
+from accord.reports.layout import meeting_header, next_meeting, section
+from accord.reports.participants import Participant, participants
 from statemachines.errors import InvalidInput
-from statemachines.timeframes import MONTHS
 
-
-@dataclass(frozen=True)
-class ActionRow:
-    text: str  # the agreed action
-    timeframe: str  # raw timeframe cell, verbatim (stripped)
-    responsible: str  # raw responsible-body cell
-    # rows with an empty action cell under this one: (timeframe, responsible)
-    milestones: tuple[tuple[str, str], ...] = ()
+__all__ = ["ActionRow", "Objective", "ParsedReport", "Participant", "RowProblem", "parse_report"]
 
 
 @dataclass(frozen=True)
 class Objective:
-    number: int
+    number: int  # 0: the actions of a report without sections
     title: str  # without "Objective N –" and without a trailing "."
     actions: tuple[ActionRow, ...]
-
-
-@dataclass(frozen=True)
-class Participant:
-    name: str
-    role: str | None
-    organisation: str | None
-    city: str | None
-    country: str | None
-    section: str  # the "...:" line above, e.g. "Advisory Group members"; "" when there is none
 
 
 @dataclass(frozen=True)
@@ -57,51 +47,20 @@ class ParsedReport:
     body: str  # the body that met
     title: str  # "<body> – <meeting name> – <kind of report>"
     meeting_name: str
-    starts_on: date
-    ends_on: date
+    starts_on: date | None  # None: the report does not say (`--meeting-date` must)
+    ends_on: date | None
     place: str | None
     next_meeting_on: date | None
     objectives: tuple[Objective, ...]
     participants: tuple[Participant, ...]
+    problems: tuple[RowProblem, ...] = field(default=(), compare=False)
 
 
-@dataclass(frozen=True)
-class _Paragraph:
-    text: str
-    emphasised: bool  # a heading or a bold line: where "Objective N – title" may stand
-
-
-_Row = tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Table:
-    rows: tuple[_Row, ...]
-
-
-_DATE = r"(?P<{0}d>\d{{1,2}})\s+(?P<{0}m>[^\W\d_]+)\.?,?\s+(?P<{0}y>\d{{4}})"
-_DATE_LINE = re.compile(
-    r"(?:(?P<d1>\d{1,2})(?:\s+(?P<m1>[^\W\d_]+)\.?(?:\s+(?P<y1>\d{4}))?)?\s*[-–—]\s*)?"
-    + _DATE.format("end_")
-    + r"(?:\s*[-–—,]\s*(?P<place>\S.*?))?\s*"
-)
-_NEXT_MEETING = re.compile(
-    r"\b(?:next|following|second|third|\d+(?:st|nd|rd|th))\s+(?:[\w-]+\s+){0,3}?meeting\s*\(\s*"
-    + _DATE.format(""),
-    re.IGNORECASE,
-)
-_BODY_DASH_MEETING = re.compile(r"(.+)\s+[-–—]\s+(.*\bmeeting\b.*)", re.IGNORECASE)
-_OBJECTIVE = re.compile(r"Objective\s+(\d+)\s*[-–—]\s*(.+?)[\s.]*", re.IGNORECASE)
-_ACTION_HEADER = re.compile(r"agreed\s+(?:follow[- ]up\s+)?actions?\b", re.IGNORECASE)
 _BULLET = re.compile(r"^(?:[-*+•❖▪◦●·]\s+)+")
 _BOLD = re.compile(r"\*\*([^*]+)\*\*|__([^_]+)__")
 _MD_HEADING = re.compile(r"#{1,6}(?:\s+(.*?))?(?:\s+#+)?\s*")
 _MD_DELIMITER = re.compile(r"\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?")
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_PARTICIPANTS = re.compile(r"\blist\s+of\s+participants\b", re.IGNORECASE)
-_APPENDIX = re.compile(r"appendix\b", re.IGNORECASE)
-_CITY_OF = re.compile(r"(?:the\s+)?(?:city|municipality|town)\s+of\s+(.+)", re.IGNORECASE)
-_STATE = re.compile(r"(.+?)\s+(?:state|canton)", re.IGNORECASE)
 # What python-docx raises on a broken package (zip, XML, parts) or an odd document structure;
 # lxml's XMLSyntaxError is a SyntaxError.
 _DOCX_ERRORS = (
@@ -114,42 +73,45 @@ _DOCX_ERRORS = (
     AttributeError,
     SyntaxError,
 )
-_KNOWN_CITIES = frozenset(city.casefold() for city in DEFAULT_CITIES)
 
 
 def parse_report(path: Path) -> ParsedReport:
-    """Parse a report file, choosing the reader by its suffix (.txt, .md or .docx)."""
+    """Parse a report file, choosing the reader by its suffix (.txt, .md, .docx or .pdf)."""
     suffix = path.suffix.lower()
     if suffix == ".docx":
         return parse_docx(path)
+    if suffix == ".pdf":
+        from accord.reports.pdf import pdf_items  # pdfplumber is slow to import
+
+        return build(pdf_items(path, read_bytes(path)), path.name)
     if suffix == ".txt":
         return parse_text(_read_text(path), source=path.name)
     if suffix == ".md":
         return parse_markdown(_read_text(path), source=path.name)
-    raise InvalidInput(f"cannot read {path.name}: expected a .txt, .md or .docx file")
+    raise InvalidInput(f"cannot read {path.name}: expected a .txt, .md, .docx or .pdf file")
 
 
 def parse_text(text: str, *, source: str = "the text") -> ParsedReport:
     """A plain-text report: one paragraph a line, tab-separated table rows, **bold** headings."""
-    return _build(_text_items(text), source)
+    return build(_text_items(text), source)
 
 
 def parse_markdown(text: str, *, source: str = "the text") -> ParsedReport:
     """A Markdown report: `#` headings or bold lines, and pipe tables."""
-    return _build(_markdown_items(text), source)
+    return build(_markdown_items(text), source)
 
 
 def parse_docx(path: Path) -> ParsedReport:
     """A Word report: its paragraphs and tables in document order."""
-    data = _read_bytes(path)
+    data = read_bytes(path)
     try:
         items = list(_docx_items(docx.Document(io.BytesIO(data))))
     except _DOCX_ERRORS:
         raise InvalidInput(f"{path.name} is not a readable .docx file") from None
-    return _build(items, path.name)
+    return build(items, path.name)
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -160,7 +122,7 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _read_text(path: Path) -> str:
-    data = _read_bytes(path)
+    data = read_bytes(path)
     if b"\0" in data:
         raise InvalidInput(f"{path.name} is a binary file, not text")
     try:
@@ -169,15 +131,15 @@ def _read_text(path: Path) -> str:
         raise InvalidInput(f"{path.name} is not UTF-8 text") from None
 
 
-def _text_items(text: str) -> Iterator[_Paragraph | _Row]:
+def _text_items(text: str) -> Iterator[Item]:
     for line in text.splitlines():
         if "\t" in line:
             yield tuple(cell.strip() for cell in line.split("\t"))
         else:
-            yield _paragraph(line, heading=False)
+            yield paragraph(line, heading=False)
 
 
-def _markdown_items(text: str) -> Iterator[_Paragraph | _Row]:
+def _markdown_items(text: str) -> Iterator[Item]:
     for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith("|"):
@@ -189,276 +151,197 @@ def _markdown_items(text: str) -> Iterator[_Paragraph | _Row]:
             yield _markdown_paragraph(stripped, heading=False)
 
 
-def _markdown_paragraph(line: str, *, heading: bool) -> _Paragraph:
-    paragraph = _paragraph(line, heading=heading)
-    return replace(paragraph, text=_MD_ESCAPE.sub(r"\1", paragraph.text))
+def _markdown_paragraph(line: str, *, heading: bool) -> Paragraph:
+    found = paragraph(line, heading=heading)
+    return replace(found, text=_MD_ESCAPE.sub(r"\1", found.text))
 
 
-def _pipe_cells(line: str) -> _Row:
+def _pipe_cells(line: str) -> Row:
     inner = line[1:]
     if inner.endswith("|") and not inner.endswith("\\|"):
         inner = inner[:-1]
     return tuple(_MD_ESCAPE.sub(r"\1", cell.strip()) for cell in re.split(r"(?<!\\)\|", inner))
 
 
-def _docx_items(document: Document) -> Iterator[_Paragraph | _Row]:
+def _docx_items(document: Document) -> Iterator[Item]:
     """Paragraphs, one per line break, and table rows in document order.
 
-    Any paragraph may hold an objective heading: Word styles are too loosely used to tell.
+    Any paragraph may hold an objective heading: Word styles are too loosely used to tell. Other
+    headings are those styled as headings or wholly bold.
     """
     for block in document.iter_inner_content():
-        if isinstance(block, Table):
+        if isinstance(block, DocxTable):
             yield from _docx_rows(block)
         else:
-            yield from (_paragraph(line, heading=True) for line in block.text.splitlines())
+            heading = _docx_heading(block)
+            for line in block.text.splitlines():
+                yield replace(paragraph(line, heading=True), heading=heading)
 
 
-def _docx_rows(table: Table) -> Iterator[_Row]:
-    """Cell texts by grid column; a merged cell counts once, in its first row and column.
+def _docx_heading(block: DocxParagraph) -> bool:
+    style = (block.style.name if block.style is not None else "") or ""
+    if style.lower().startswith(("heading", "title", "titre")):
+        return True
+    runs = [run for run in block.runs if run.text.strip()]
+    return bool(runs) and all(run.bold for run in runs)
 
-    A vertically merged action cell is thus empty below its first row, which makes the rows
-    under it milestones, as in the text form.
+
+def _docx_rows(table: DocxTable) -> Iterator[Row]:
+    """Cell texts by grid column; a horizontally merged cell counts once, in its first column.
+
+    A vertically merged cell is `Continued` below its first row: an action cell is thus empty
+    there, which makes the rows under it milestones, and a merged body or timeframe applies to
+    every row it spans.
     """
     above: list[object] = []
     for row in table.rows:
         cells = row.cells
         elements: list[object] = [cell._tc for cell in cells]
-        texts = [
-            "" if element in above or element in elements[:index] else cell.text.strip()
-            for index, (cell, element) in enumerate(zip(cells, elements, strict=True))
-        ]
+        texts: list[str] = []
+        for index, (cell, element) in enumerate(zip(cells, elements, strict=True)):
+            if element in elements[:index]:
+                texts.append("")
+            elif element in above:
+                texts.append(Continued(cell.text.strip()))
+            else:
+                texts.append(cell.text.strip())
         above = elements
         yield ("",) * row.grid_cols_before + tuple(texts)
 
 
-def _paragraph(line: str, *, heading: bool) -> _Paragraph:
+def paragraph(line: str, *, heading: bool) -> Paragraph:
     """A cleaned paragraph: without list bullets, and unwrapped from **bold** (which emphasises)."""
     text = _BULLET.sub("", line.strip())
     bold = _BOLD.fullmatch(text)
     if bold:
         text = (bold[1] or bold[2]).strip()
-    return _Paragraph(text, heading or bold is not None)
+    return Paragraph(text, heading or bold is not None, heading or bold is not None)
 
 
-def _build(items: Iterable[_Paragraph | _Row], source: str) -> ParsedReport:
+def build(items: Iterable[Item], source: str) -> ParsedReport:
     blocks = list(_blocks(items))
-    objectives = _objectives(blocks, source)
-    if not objectives:
-        raise InvalidInput(f"no table of agreed actions found in {source}")
-    paragraphs = [block.text for block in blocks if isinstance(block, _Paragraph)]
-    index, date_line = _date_line(paragraphs, source)
-    starts_on, ends_on = _meeting_dates(date_line, source)
-    body, meeting_name = _body_and_meeting(paragraphs[:index], source)
+    paragraphs = [block.text for block in blocks if isinstance(block, Paragraph)]
+    objectives, problems = _objectives(blocks, paragraphs[:1], source)
+    header = meeting_header(paragraphs, source)
     return ParsedReport(
-        body=body,
-        title=_title(body, meeting_name, paragraphs[index + 1 : index + 2]),
-        meeting_name=meeting_name,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        place=date_line["place"],
-        next_meeting_on=_next_meeting(blocks, ends_on),
+        body=header.body,
+        title=header.title,
+        meeting_name=header.meeting_name,
+        starts_on=header.starts_on,
+        ends_on=header.ends_on,
+        place=header.place,
+        next_meeting_on=next_meeting(list(_texts(blocks)), header.ends_on),
         objectives=objectives,
-        participants=_participants(paragraphs),
+        participants=participants(paragraphs),
+        problems=problems,
     )
 
 
-def _blocks(items: Iterable[_Paragraph | _Row]) -> Iterator[_Paragraph | _Table]:
+def _blocks(items: Iterable[Item]) -> Iterator[Paragraph | Table]:
     """Group rows into tables: a table runs on over blank lines until a paragraph.
 
-    A header row starts a new table, so two tables with only blank lines between stay apart.
+    An action table's header row starts a new table, so two tables with only blank lines between
+    stay apart, unless it repeats the header of the table it follows (a table over pages).
     """
-    rows: list[_Row] = []
+    rows: list[Row] = []
     for item in items:
-        if isinstance(item, _Paragraph) and not item.text:
+        if isinstance(item, Paragraph) and not item.text:
             continue
-        if rows and (isinstance(item, _Paragraph) or _is_action_header(item)):
-            yield _Table(tuple(rows))
+        if rows and item == rows[0]:
+            continue  # the header again, as on each page a PDF table runs over
+        if rows and (isinstance(item, Paragraph) or header_columns(item) is not None):
+            yield Table(tuple(rows))
             rows = []
-        if isinstance(item, _Paragraph):
+        if isinstance(item, Paragraph):
             yield item
         else:
             rows.append(item)
     if rows:
-        yield _Table(tuple(rows))
+        yield Table(tuple(rows))
 
 
-def _is_action_header(row: _Row) -> bool:
-    return bool(row) and _ACTION_HEADER.match(row[0]) is not None
+def _objectives(
+    blocks: list[Paragraph | Table], title: list[str], source: str
+) -> tuple[tuple[Objective, ...], tuple[RowProblem, ...]]:
+    """Sections with their actions, in order; a section whose number comes again gets its actions.
 
-
-def _objectives(blocks: list[_Paragraph | _Table], source: str) -> tuple[Objective, ...]:
-    """Objectives with their actions, in order; one whose number comes again gets its actions."""
-    heading: tuple[int, str] | None = None
+    Only the preferred kind of section counts ("Objective N" lines, else numbered headings, else
+    other headings), and never the title.
+    """
+    headings = _headings(blocks, title)
+    action_tables = _action_tables(blocks, headings)
+    if not action_tables:
+        raise InvalidInput(f"no table of agreed actions found in {source}")
     found: dict[int, Objective] = {}
-    for block in blocks:
-        if isinstance(block, _Paragraph):
-            heading = _objective_heading(block) or heading
+    problems: list[RowProblem] = []
+    for number, (index, block, columns) in enumerate(action_tables, 1):
+        read = read_table(block.rows, columns, number)
+        problems.extend(read.problems)
+        section_number, section_title = _section_for(headings, index)
+        earlier = found.get(section_number, Objective(section_number, section_title, ()))
+        found[section_number] = replace(earlier, actions=earlier.actions + read.actions)
+    kept = tuple(objective for objective in found.values() if objective.actions)
+    return kept, tuple(problems)
+
+
+def _action_tables(
+    blocks: list[Paragraph | Table], headings: list[tuple[int, int, str]]
+) -> list[tuple[int, Table, Columns]]:
+    """(block index, table, columns) of the action tables. A table without a header after an
+    action table of the same width, in the same section, goes on with that table's columns (a
+    table over pages, a footer line between): its rows are read, never left out unseen."""
+    found: list[tuple[int, Table, Columns]] = []
+    for index, block in enumerate(blocks):
+        if not isinstance(block, Table):
             continue
-        if not _is_action_header(block.rows[0]):
-            continue
-        if heading is None:
-            raise InvalidInput(f"a table of agreed actions in {source} comes before any objective")
-        actions = _actions(block.rows, source)
-        number, title = heading
-        earlier = found.get(number, Objective(number, title, ()))
-        if actions:
-            found[number] = replace(earlier, actions=earlier.actions + actions)
-    return tuple(found.values())
+        columns = header_columns(block.rows[0]) or _continued(found, block, index, headings)
+        columns = columns or content_columns(block.rows)
+        if columns is not None:
+            found.append((index, block, columns))
+    return found
 
 
-def _objective_heading(paragraph: _Paragraph) -> tuple[int, str] | None:
-    match = _OBJECTIVE.fullmatch(paragraph.text) if paragraph.emphasised else None
-    return (int(match[1]), match[2]) if match else None
+def _continued(
+    found: list[tuple[int, Table, Columns]],
+    block: Table,
+    index: int,
+    headings: list[tuple[int, int, str]],
+) -> Columns | None:
+    if not found:
+        return None
+    before, _, columns = found[-1]
+    same_section = not any(before < at < index for at, _, _ in headings)
+    same_width = max(len(row) for row in block.rows) == columns.width
+    return columns if same_section and same_width else None
 
 
-def _actions(rows: tuple[_Row, ...], source: str) -> tuple[ActionRow, ...]:
-    """The rows under the header; one with an empty action cell is a milestone of the one above."""
-    header, *body = rows
-    when = _column(header, ("time", "deadline"), default=1)
-    who = _column(header, ("responsib",), default=2)
-    actions: list[ActionRow] = []
-    for row in body:
-        text, timeframe, responsible = _cell(row, 0), _cell(row, when), _cell(row, who)
-        if text:
-            actions.append(ActionRow(text, timeframe, responsible))
-        elif timeframe or responsible:
-            if not actions:
-                raise InvalidInput(f"a row of agreed actions in {source} has no action above it")
-            above = actions[-1]
-            actions[-1] = replace(above, milestones=(*above.milestones, (timeframe, responsible)))
-    return tuple(actions)
+def _headings(blocks: list[Paragraph | Table], title: list[str]) -> list[tuple[int, int, str]]:
+    """(block index, number, title) of the sections of the preferred kind."""
+    found = [
+        (index, heading)
+        for index, block in enumerate(blocks)
+        if isinstance(block, Paragraph)
+        and block.text not in title
+        and (heading := section(block)) is not None
+    ]
+    if not found:
+        return []
+    rank = min(heading.rank for _, heading in found)
+    kept = [(index, heading) for index, heading in found if heading.rank == rank]
+    return [
+        (index, heading.number if heading.number is not None else order, heading.title)
+        for order, (index, heading) in enumerate(kept, 1)
+    ]
 
 
-def _column(header: _Row, words: tuple[str, ...], *, default: int) -> int:
-    matches = (i for i, cell in enumerate(header) if any(w in cell.lower() for w in words))
-    return next(matches, default)
+def _section_for(headings: list[tuple[int, int, str]], index: int) -> tuple[int, str]:
+    above = [(number, title) for at, number, title in headings if at < index]
+    return above[-1] if above else (0, "")
 
 
-def _cell(row: _Row, index: int) -> str:
-    return row[index].strip() if index < len(row) else ""
-
-
-def _date_line(paragraphs: list[str], source: str) -> tuple[int, re.Match[str]]:
-    """The first paragraph that is the meeting's date, maybe with its place: '4-5 July 2023 – X'."""
-    for index, text in enumerate(paragraphs):
-        match = _DATE_LINE.fullmatch(text)
-        if match and _month(match["end_m"]) and (not match["m1"] or _month(match["m1"])):
-            return index, match
-    raise InvalidInput(f"no meeting date (like '4-5 July 2023 – Strasbourg') found in {source}")
-
-
-def _meeting_dates(match: re.Match[str], source: str) -> tuple[date, date]:
-    try:
-        ends_on = _date(match, "end_")
-        starts_on = date(
-            int(match["y1"] or match["end_y"]),
-            _month(match["m1"] or match["end_m"]),
-            int(match["d1"] or match["end_d"]),
-        )
-    except ValueError as exc:
-        raise InvalidInput(f"the meeting date in {source} is not a valid date: {exc}") from None
-    if starts_on > ends_on:
-        raise InvalidInput(f"the meeting in {source} ends before it starts")
-    return starts_on, ends_on
-
-
-def _date(match: re.Match[str], prefix: str) -> date:
-    """The date in `_DATE` groups; ValueError when it does not exist (31 February)."""
-    month = _month(match[f"{prefix}m"])
-    return date(int(match[f"{prefix}y"]), month, int(match[f"{prefix}d"]))
-
-
-def _month(name: str) -> int:
-    return MONTHS.get(name.lower(), 0)
-
-
-def _body_and_meeting(above: list[str], source: str) -> tuple[str, str]:
-    """The body and the meeting's name above its date: two lines, or 'Body – First meeting'."""
-    if above and (match := _BODY_DASH_MEETING.fullmatch(above[-1])):
-        return match[1].strip(), match[2].strip()
-    if len(above) >= 2:
-        return above[-2], above[-1]
-    raise InvalidInput(f"no body and meeting name above the meeting date in {source}")
-
-
-def _title(body: str, meeting_name: str, below: list[str]) -> str:
-    kind = [text for text in below if "report" in text.lower()]
-    return " – ".join([body, meeting_name, *kind])
-
-
-def _next_meeting(blocks: list[_Paragraph | _Table], ends_on: date) -> date | None:
-    """The first date given for a later meeting: 'by next meeting (13 November 2023)'."""
-    for text in _texts(blocks):
-        for match in _NEXT_MEETING.finditer(text):
-            try:
-                found = _date(match, "")
-            except ValueError:
-                continue
-            if found > ends_on:
-                return found
-    return None
-
-
-def _texts(blocks: list[_Paragraph | _Table]) -> Iterator[str]:
+def _texts(blocks: list[Paragraph | Table]) -> Iterator[str]:
     for block in blocks:
-        if isinstance(block, _Paragraph):
+        if isinstance(block, Paragraph):
             yield block.text
         else:
             yield from (cell for row in block.rows for cell in row)
-
-
-def _participants(paragraphs: list[str]) -> tuple[Participant, ...]:
-    """One per paragraph after 'List of participants' up to the next appendix, in sections."""
-    start = next((i for i, text in enumerate(paragraphs) if _PARTICIPANTS.search(text)), None)
-    if start is None:
-        return ()
-    section = ""
-    found: list[Participant] = []
-    for text in paragraphs[start + 1 :]:
-        if _APPENDIX.match(text):
-            break
-        if text.endswith(":"):
-            section = text[:-1].strip()
-        elif participant := _participant(text, section):
-            found.append(participant)
-    return tuple(found)
-
-
-def _participant(text: str, section: str) -> Participant | None:
-    """'Name, role, organisation, City of X, Country'; only the name is always there.
-
-    A place is recognised only by its city ('City of X', 'X state' or a known city), and the
-    part after the city is the country.
-    """
-    parts = [part.strip() for part in text.split(",") if part.strip()]
-    if not parts:
-        return None
-    name, *rest = parts
-    city: str | None = None
-    country: str | None = None
-    if len(rest) >= 2 and (found := _city(rest[-2])):
-        city, country, rest = found, rest[-1], rest[:-2]
-    elif rest and (found := _city(rest[-1])):
-        city, rest = found, rest[:-1]
-    size = _role_size(rest)
-    role, organisation = ", ".join(rest[:size]), ", ".join(rest[size:])
-    return Participant(name, role or None, organisation or None, city, country, section)
-
-
-def _city(part: str) -> str | None:
-    for pattern in (_CITY_OF, _STATE):
-        if match := pattern.fullmatch(part):
-            return match[1]
-    return part if part.casefold() in _KNOWN_CITIES else None
-
-
-def _role_size(parts: list[str]) -> int:
-    """How many comma parts the role takes: one, unless it opens a list the next parts close.
-
-    'Head of department of Gender Equality, Development Cooperation, Cultural Diversity and Human
-    Rights' is one role: '... of A', then plain items, then a last one with 'and'.
-    """
-    if not parts or " of " not in parts[0] or " and " in parts[0]:
-        return min(len(parts), 1)
-    closing = next((i for i, part in enumerate(parts) if " and " in part), 0)
-    return closing + 1 if closing >= 2 else 1

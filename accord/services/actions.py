@@ -81,7 +81,7 @@ def list_actions(
     with ctx.uow(readonly=True) as uow:
         found = uow.actions.list(
             state=state,
-            body=_body_name(uow, body) if body else None,
+            body=body_name(uow, body) if body else None,
             objective=objective,
             meeting_id=meeting_id,
             overdue_on=on if overdue else None,
@@ -89,7 +89,7 @@ def list_actions(
         return [action_dict(action, on) for action in found]
 
 
-def _body_name(uow: UnitOfWork, name: str) -> str:
+def body_name(uow: UnitOfWork, name: str) -> str:
     """The canonical name of a body given by name or alias ("ICC Spanish network" is RECI)."""
     canonical = uow.meetings.aliases().get(" ".join(name.split()).lower())
     if canonical is None:

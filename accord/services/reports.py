@@ -1,34 +1,42 @@
 """Meeting reports: import one (meeting, objectives, people, bodies, actions), render the follow-up.
 
 An import is one unit of work and one entry in the decision record. A meeting is known by its
-body and first day: importing the same report again finds it and changes nothing.
+body and first day: importing the same report again finds it and changes nothing; a corrected
+report's differences are shown, and applied with `update` (accord.services.report_updates).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from accord.reports.bodies import DEFAULT_ALIASES, DEFAULT_CITIES, split_responsible
+from accord.reports.bodies import DEFAULT_ALIASES, DEFAULT_CITIES
 from accord.reports.followup import build_followup, write_followup
-from accord.reports.parse import ActionRow, ParsedReport, Participant, parse_report
+from accord.reports.parse import ParsedReport, parse_report
 from accord.services.actions import action_dict, today
 from accord.services.context import Context
-from statemachines.actions import PROPOSED
+from accord.services.report_reading import ActionReader, Bodies, people
+from accord.services.report_updates import compare_and_update
 from statemachines.errors import InvalidInput, NotFound
-from statemachines.records import Body, Meeting, Objective, Person
-from statemachines.timeframes import Milestone, Timeframe, read_timeframe
-from storage.repositories import NewAction
+from statemachines.records import Meeting, Objective
 from storage.uow import UnitOfWork
 
-MAX_NAME = 300  # bodies.name, body_aliases.alias
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to import: preview only, the readable rows only, apply a corrected report, and the
+    meeting dates a report does not give."""
+
+    dry_run: bool = False
+    partial: bool = False
+    update: bool = False
+    meeting_date: date | None = None
+    next_meeting: date | None = None
 
 
 @dataclass(frozen=True)
@@ -38,29 +46,77 @@ class ImportResult:
     actions: list[dict[str, Any]]
     participants: list[dict[str, Any]]
     already_imported: bool
+    dry_run: bool = False
+    skipped: list[str] = field(default_factory=list)  # rows not read as actions (--partial)
+    differences: list[dict[str, Any]] = field(default_factory=list)  # a corrected report's
+    updated: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def import_report(ctx: Context, path: Path) -> ImportResult:
-    """Import the report at `path` (.txt, .md or .docx); InvalidInput if it cannot be read."""
-    parsed = parse_report(path)
+def import_report(ctx: Context, path: Path, options: ImportOptions | None = None) -> ImportResult:
+    """Import the report at `path` (.txt, .md, .docx or .pdf); InvalidInput if it cannot be read,
+    if it gives no meeting date and `options` none, or if a row is unreadable without `partial`."""
+    options = options or ImportOptions()
+    parsed = _with_options(parse_report(path), options, path.name)
     _check_lengths(parsed, path.name)
+    _check_problems(parsed, options, path.name)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
-        return _import(ctx, parsed, path.name, digest)
+        return _import(ctx, parsed, path.name, digest, options)
     except IntegrityError:
         # Someone imported the same meeting (or created the same body) at the same moment, which
         # only PostgreSQL lets two writers try: once their import is committed, this one finds it.
-        return _import(ctx, parsed, path.name, digest)
+        return _import(ctx, parsed, path.name, digest, options)
 
 
-def _import(ctx: Context, parsed: ParsedReport, source: str, digest: str) -> ImportResult:
+def _with_options(parsed: ParsedReport, options: ImportOptions, source: str) -> ParsedReport:
+    """The meeting dates given on the command line win over the report's."""
+    if options.meeting_date:
+        parsed = replace(parsed, starts_on=options.meeting_date, ends_on=options.meeting_date)
+    if parsed.starts_on is None:
+        raise InvalidInput(
+            f"no meeting date found in {source}: give it with --meeting-date YYYY-MM-DD"
+        )
+    if options.next_meeting:
+        if options.next_meeting < parsed.starts_on:
+            raise InvalidInput("--next-meeting is before the meeting")
+        parsed = replace(parsed, next_meeting_on=options.next_meeting)
+    return parsed
+
+
+def _check_problems(parsed: ParsedReport, options: ImportOptions, source: str) -> None:
+    """Rows that are not actions stop the import unless `partial` says to import the rest."""
+    if parsed.problems and not options.partial:
+        lines = [
+            f"{len(parsed.problems)} row(s) of {source} could not be read as actions; "
+            "nothing imported (--partial imports the rest):"
+        ]
+        raise InvalidInput("\n".join([*lines, *map(str, parsed.problems)]))
+
+
+def _import(
+    ctx: Context, parsed: ParsedReport, source: str, digest: str, options: ImportOptions
+) -> ImportResult:
     with ctx.uow() as uow:
+        skipped = [str(problem) for problem in parsed.problems]
         meeting = uow.meetings.find(parsed.body, parsed.starts_on)
         if meeting is not None:
-            return _result(uow, meeting, today(ctx), already_imported=True)
+            differences = compare_and_update(
+                ctx, uow, meeting, parsed, source, apply=options.update
+            )
+            result = _result(uow, meeting, today(ctx), already_imported=True)
+            if options.update and differences and not options.dry_run:
+                uow.commit()
+            updated = options.update and bool(differences) and not options.dry_run
+            return replace(
+                result,
+                dry_run=options.dry_run,
+                skipped=skipped,
+                differences=differences,
+                updated=updated,
+            )
         meeting = Meeting(
             body=parsed.body,
             title=parsed.title,
@@ -74,25 +130,28 @@ def _import(ctx: Context, parsed: ParsedReport, source: str, digest: str) -> Imp
             imported_at=ctx.now(),
         )
         stored = _store(uow, meeting, parsed)
-        ctx.record(
-            uow,
-            entity_type="meeting",
-            entity_id=meeting.id,
-            action="import",
-            at=ctx.now(),
-            payload={
-                "title": meeting.title,
-                "source_name": meeting.source_name,
-                "objectives": len(parsed.objectives),
-                "actions": stored.actions,
-                "participants": stored.people,
-                "new_bodies": stored.new_bodies,
-            },
-            text_sha256=digest,
-        )
+        if not options.dry_run:
+            ctx.record(
+                uow,
+                entity_type="meeting",
+                entity_id=meeting.id,
+                action="import",
+                at=ctx.now(),
+                payload={
+                    "title": meeting.title,
+                    "source_name": meeting.source_name,
+                    "objectives": len(parsed.objectives),
+                    "actions": stored.actions,
+                    "participants": stored.people,
+                    "new_bodies": stored.new_bodies,
+                    "skipped_rows": skipped,
+                },
+                text_sha256=digest,
+            )
         result = _result(uow, meeting, today(ctx), already_imported=False)
-        uow.commit()
-        return result
+        if not options.dry_run:
+            uow.commit()
+        return replace(result, dry_run=options.dry_run, skipped=skipped)
 
 
 def _check_lengths(parsed: ParsedReport, source: str) -> None:
@@ -120,21 +179,21 @@ class _Stored:
 
 
 def _store(uow: UnitOfWork, meeting: Meeting, parsed: ParsedReport) -> _Stored:
-    bodies = _Bodies(uow)
+    bodies = Bodies(uow)
     their_cities = {p.city for p in parsed.participants if p.city}
     for name in {*DEFAULT_ALIASES.values(), *their_cities}:
         bodies.named(name)
     uow.meetings.add(meeting)
     uow.flush()  # ids for the meeting and the bodies people belong to
     bodies.save_aliases(DEFAULT_ALIASES)
-    people = _people(meeting, parsed.participants, bodies)
+    found = people(meeting, parsed.participants, bodies)
     objectives = [
         Objective(meeting_id=meeting.id, number=o.number, title=o.title) for o in parsed.objectives
     ]
-    for row in [*people, *objectives]:
+    for row in [*found, *objectives]:
         uow.meetings.add(row)
     uow.flush()
-    reader = _ActionReader(meeting, bodies, {*DEFAULT_CITIES, *their_cities})
+    reader = ActionReader(meeting, bodies, {*DEFAULT_CITIES, *their_cities})
     actions = [
         reader.action(objective, row)
         for objective, parsed_objective in zip(objectives, parsed.objectives, strict=True)
@@ -142,147 +201,7 @@ def _store(uow: UnitOfWork, meeting: Meeting, parsed: ParsedReport) -> _Stored:
     ]
     uow.flush()  # ids for the bodies the actions named first
     uow.actions.insert_many(actions)
-    return _Stored(len(people), len(actions), bodies.created)
-
-
-class _Bodies:
-    """The known bodies and their aliases, loaded once; new bodies are created on first use."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-        self._by_key = {_key(body.name): body for body in uow.meetings.bodies()}
-        self._stored_aliases = uow.meetings.aliases()
-        self.known: dict[str, str] = {**DEFAULT_ALIASES, **self._stored_aliases}
-        self.created: list[str] = []
-
-    def named(self, name: str) -> Body:
-        canonical = self.known.get(_key(name), name)
-        body = self._by_key.get(_key(canonical))
-        if body is None:
-            if len(canonical) > MAX_NAME:
-                raise InvalidInput(f"a responsible body's name is over {MAX_NAME} characters")
-            body = Body(name=canonical, contact_emails=[])
-            self._uow.meetings.add(body)
-            self._by_key[_key(canonical)] = body
-            self.known[_key(canonical)] = canonical
-            self.created.append(canonical)
-        return body
-
-    def save_aliases(self, aliases: Mapping[str, str]) -> None:
-        """Store the aliases not stored yet (not a name that is only its body's own name)."""
-        missing = {
-            alias: self.named(name)
-            for alias, name in aliases.items()
-            if _key(alias) not in self._stored_aliases and _key(alias) != _key(name)
-        }
-        self._uow.meetings.add_aliases(missing)
-        self._stored_aliases.update({_key(alias): body.name for alias, body in missing.items()})
-
-    def mentioned(self, texts: Iterable[str | None]) -> Body | None:
-        """The first known body named in one of `texts`, the longest name first."""
-        names = sorted(self.known, key=len, reverse=True)
-        for text in texts:
-            for name in names:
-                if text and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", _key(text)):
-                    return self.named(self.known[name])
-        return None
-
-
-def _key(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
-def _people(meeting: Meeting, participants: Iterable[Participant], bodies: _Bodies) -> list[Person]:
-    """People of the report, each with the body they belong to: their city, else a known body
-    their organisation, role or section names. A name listed twice is one person."""
-    people: dict[str, Person] = {}
-    for p in participants:
-        named = [p.organisation, p.role, p.section]
-        body = bodies.named(p.city) if p.city else bodies.mentioned(named)
-        people.setdefault(
-            p.name,
-            Person(
-                meeting_id=meeting.id,
-                name=p.name,
-                role=p.role,
-                organisation=p.organisation,
-                city=p.city,
-                country=p.country,
-                section=p.section or None,
-                body_id=body.id if body else None,
-            ),
-        )
-    return list(people.values())
-
-
-class _ActionReader:
-    """Turns the report's action rows into new actions: timeframe read, bodies resolved.
-
-    A cell met again is not read again: reports repeat their timeframes and bodies.
-    """
-
-    def __init__(self, meeting: Meeting, bodies: _Bodies, cities: set[str]) -> None:
-        self.meeting = meeting
-        self.bodies = bodies
-        self.cities = cities
-        self.position = 0
-        self._timeframes: dict[str, Timeframe] = {}
-        self._responsible: dict[str, list[tuple[Body, str]]] = {}
-
-    def action(self, objective: Objective, row: ActionRow) -> NewAction:
-        self.position += 1
-        timeframe = self.timeframe(row.timeframe)
-        extra = [m for when, _ in row.milestones for m in self.milestones(when)]
-        fields = {
-            "meeting_id": self.meeting.id,
-            "objective_id": objective.id,
-            "position": self.position,
-            "text": row.text,
-            "state": PROPOSED,
-            "timeframe_raw": timeframe.raw,
-            "start_on": timeframe.start,
-            "end_on": timeframe.end,
-            "due_on": timeframe.due,
-            "precision": timeframe.precision,
-            "tentative": timeframe.tentative,
-            "ongoing": timeframe.ongoing,
-            "recurrence": timeframe.recurrence,
-            "named_meeting": timeframe.meeting,
-            "unparsed": timeframe.unparsed,
-            "milestones": [m.to_dict() for m in (*timeframe.milestones, *extra)],
-            "occurrence": 1,
-        }
-        cells = [row.responsible, *(who for _, who in row.milestones)]
-        return NewAction(fields, self.responsible(cells))
-
-    def timeframe(self, raw: str) -> Timeframe:
-        if raw not in self._timeframes:
-            self._timeframes[raw] = read_timeframe(
-                raw, reference=self.meeting.starts_on, next_meeting=self.meeting.next_meeting_on
-            )
-        return self._timeframes[raw]
-
-    def milestones(self, raw: str) -> tuple[Milestone, ...]:
-        """A milestone row's steps: those its phrase names, or the row itself as one step."""
-        if not raw:
-            return ()
-        timeframe = self.timeframe(raw)
-        return timeframe.milestones or (Milestone(timeframe.due, raw, timeframe.precision),)
-
-    def responsible(self, cells: Iterable[str]) -> list[tuple[Body, str]]:
-        """Bodies of the action's cell, then of its milestone rows; a body named twice keeps its
-        first role."""
-        found: dict[str, tuple[Body, str]] = {}
-        for cell in cells:
-            for body, role in self._cell(cell):
-                found.setdefault(body.name, (body, role))
-        return list(found.values())
-
-    def _cell(self, cell: str) -> list[tuple[Body, str]]:
-        if cell not in self._responsible:
-            split = split_responsible(cell, known=self.bodies.known, cities=self.cities)
-            self._responsible[cell] = [(self.bodies.named(who.name), who.role) for who in split]
-        return self._responsible[cell]
+    return _Stored(len(found), len(actions), bodies.created)
 
 
 def _result(uow: UnitOfWork, meeting: Meeting, on: date, *, already_imported: bool) -> ImportResult:

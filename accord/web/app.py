@@ -57,6 +57,7 @@ from accord.services.answers import (
 from accord.services.context import Context
 from accord.services.links import BadLink, ExpiredLink
 from accord.services.rounds import RoundClosed, StaleText
+from accord.web.calendar import calendar_router
 from accord.web.site import SiteFiles
 from statemachines.errors import AccordError, Conflict, InvalidInput, NotFound
 from storage.aio import LinkDatabase
@@ -260,6 +261,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_pages(app, pages)
     _add_link_routes(app, ctx, links, pages)
     _add_health(app, ctx)
+    app.include_router(calendar_router(ctx))
     app.mount("/site", SiteFiles(directory=site, check_dir=False), name="site")
     if settings.env == "development" and settings.uses_dev_mailbox:
         from accord.mail.devmailbox import mailbox_folder

@@ -19,6 +19,7 @@ from tests.conftest import SAMPLE_REPORT
 from tests.unit.test_report_parse import to_docx, to_markdown
 
 SAMPLE_TEXT = SAMPLE_REPORT.read_text(encoding="utf-8")
+CORPUS = Path(__file__).parents[1] / "fixtures" / "reports"
 SECRETARIAT = [("ICC Secretariat", "lead")]
 MONTH = "month"
 PROPOSE = (
@@ -385,11 +386,17 @@ def _bad_inputs(folder: Path) -> dict[str, tuple[Path, str]]:
         "no meeting date": (
             "nodate.txt",
             SAMPLE_TEXT.replace("4-5 July 2023 – Strasbourg, France", "Strasbourg").encode(),
-            "no meeting date",
+            "no meeting date found in nodate.txt: give it with --meeting-date YYYY-MM-DD",
         ),
         "no table in md": ("notable.md", b"# Title\n\nJust words.\n", "no table of agreed"),
         "broken docx": ("broken.docx", b"PK\x03\x04 not really a zip", "not a readable .docx"),
-        "unsupported suffix": ("report.pdf", b"%PDF-1.7", "expected a .txt, .md or .docx"),
+        "unsupported suffix": ("report.doc", b"PK", "expected a .txt, .md, .docx or .pdf"),
+        "broken pdf": ("report.pdf", b"%PDF-1.7 and nothing else", "not a readable PDF file"),
+        "scanned pdf": (
+            "scanned.pdf",
+            (CORPUS / "scanned.pdf").read_bytes(),
+            "scanned.pdf has no text layer (a scanned document?): run it through OCR first",
+        ),
     }
     cases = {}
     for name, (file_name, data, reason) in files.items():

@@ -16,7 +16,7 @@ from statemachines.timeframes import Milestone, Timeframe, read_timeframe
 # The sample report: meeting of 4-5 July 2023, next meeting on 13 November 2023.
 REPORT = date(2023, 7, 4)
 NEXT = date(2023, 11, 13)
-PRECISIONS = {"day", "month", "mid-month", "season", "quarter", "year"}
+PRECISIONS = {"day", "month", "mid-month", "season", "quarter", "year", "asap"}
 
 
 def day(text: str | None) -> date | None:
