@@ -25,7 +25,8 @@ def record(
 ) -> None:
     """Record an answer received by phone or at a meeting, with the secretariat as the actor."""
     from accord.cli.common import deliver_now
-    from accord.services.rounds import member_by_email, record_decision
+    from accord.services.answering import record_decision
+    from accord.services.rounds import member_by_email
 
     ctx = context()
     result = record_decision(
