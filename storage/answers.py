@@ -6,7 +6,7 @@ recipient, the history, the tally, the decision record, the receipt, and when th
 the round, the close as well. Both adapters run the same read and the same writes:
 
 - `SyncAnswerStore`: a unit of work (SQLite; PostgreSQL through SQLAlchemy and psycopg), its
-  blocking calls run by a `Runner`: inline for the CLI and the mail poller, in a worker thread
+  blocking calls run by a `Runner`: inline for the CLI and the mail poller, in worker threads
   for the reply app, so that a wait for a lock never holds up its event loop;
 - `AsyncpgAnswerStore`: the reply app's asynchronous PostgreSQL connections (`storage.aio`).
 
@@ -240,18 +240,22 @@ async def inline(work: Callable[[], T]) -> T:
 
 
 class SyncAnswerStore:
-    """`AnswerStore` on a unit of work, its blocking calls run by `run`."""
+    """`AnswerStore` on a unit of work, its blocking calls run by `reads` (the page, the health
+    check) and `writes` (an answer): apart, a read never waits for a thread behind an answer
+    that waits for SQLite's write lock."""
 
     def __init__(
         self,
         database: Database,
         *,
         begin: Callable[[], UnitOfWork] | None = None,
-        run: Runner = inline,
+        reads: Runner = inline,
+        writes: Runner = inline,
     ) -> None:
         self._database = database
         self._begin = begin or database.uow  # the mail poller's also remembers the mail
-        self._run = run
+        self._reads = reads
+        self._writes = writes
 
     async def open(self) -> None:
         """Nothing to open: the engine connects on first use."""
@@ -264,7 +268,7 @@ class SyncAnswerStore:
             with _busy_as_such(), self._database.reading() as reader:
                 return page_of(reader.rows(PAGE, member_id, round_id))
 
-        return await self._run(read)
+        return await self._reads(read)
 
     async def answer(self, round_id: int, member_id: int, plan: Planner[T]) -> T:
         def transaction() -> T:
@@ -277,7 +281,7 @@ class SyncAnswerStore:
                 uow.commit()  # even with nothing written: the mail poller's remembers the mail
                 return result
 
-        return await self._run(transaction)
+        return await self._writes(transaction)
 
     async def healthy(self) -> bool:
         def ping() -> bool:
@@ -288,7 +292,7 @@ class SyncAnswerStore:
                 return False
             return True
 
-        return await self._run(ping)
+        return await self._reads(ping)
 
 
 @contextmanager

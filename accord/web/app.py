@@ -28,23 +28,23 @@ write lock (a large `rounds start` in another process) holds up no other request
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from http import HTTPStatus
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
+import anyio
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -65,11 +65,13 @@ from storage.answers import (
     AnswerStore,
     AsyncpgAnswerStore,
     DatabaseBusy,
+    Runner,
     SyncAnswerStore,
 )
 from storage.plain import postgresql_uri
 from storage.uow import Database
 
+T = TypeVar("T")
 LINK_PREFIX = "/r/"
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 100_000  # a comment of COMMENT_LIMIT characters, percent-encoded
@@ -286,12 +288,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def answer_store(url: str) -> AnswerStore:
     """The app's one store: asyncpg for a PostgreSQL URL it opens, else a unit of work whose
-    calls run in a worker thread (its PostgreSQL sessions, if any, limited as asyncpg's are)."""
+    calls run in worker threads: one for reads and one for answers on SQLite (one writer at a
+    time anyway, and more threads cost more CPU an answer than they saved: bench/RESULTS.md,
+    answers), a few each on PostgreSQL, whose sessions are limited as asyncpg's are."""
     if postgresql_uri(url) is not None:
         return AsyncpgAnswerStore(url)
-    options = " ".join(f"-c {name}={value}" for name, value in SESSION_LIMITS.items())
-    limits = {"connect_args": {"options": options}} if url.startswith("postgresql") else {}
-    return SyncAnswerStore(Database(url, **limits), run=run_in_threadpool)
+    if url.startswith("postgresql"):
+        options = " ".join(f"-c {name}={value}" for name, value in SESSION_LIMITS.items())
+        database, threads = Database(url, connect_args={"options": options}), 4
+    else:
+        database, threads = Database(url), 1
+    return SyncAnswerStore(
+        database, reads=in_worker_threads(threads), writes=in_worker_threads(threads)
+    )
+
+
+def in_worker_threads(threads: int) -> Runner:
+    """Runs blocking work in at most `threads` worker threads at a time (the others wait on the
+    loop, holding no thread and no connection)."""
+    limiter = anyio.CapacityLimiter(threads)
+
+    async def run(work: Callable[[], T]) -> T:
+        return await anyio.to_thread.run_sync(work, limiter=limiter)
+
+    return run
 
 
 def _add_link_routes(app: FastAPI, ctx: Context, store: AnswerStore, pages: Pages) -> None:
