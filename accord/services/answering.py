@@ -23,6 +23,7 @@ from accord.services.context import Context
 from accord.services.delivery import rule_text
 from accord.services.links import BadLink, LinkClaims, read_token
 from accord.services.outbox import Mail, inserting_new
+from statemachines import answers
 from statemachines import rounds as rules
 from statemachines.errors import AccordError, Conflict, InvalidInput, NotFound
 from statemachines.statements import state_after_round
@@ -187,41 +188,19 @@ def _checked(request: AnswerRequest, row: PageRow | None) -> PageRow:
 def plan_answer(
     ctx: Context, request: AnswerRequest, row: PageRow, head: AnswerHead
 ) -> tuple[list[Write], Answered]:
-    """What recording a checked answer writes, and the answer as recorded."""
-    comment = rules.clean_comment(request.comment)
-    problem = rules.comment_problem(comment)
+    """What recording a checked answer writes (the recipient, the history, the tally, the
+    decision record, the receipt; and the close, if it closes the round), and the answer as
+    recorded. The same answer as the one recorded writes nothing."""
+    comment = answers.clean_comment(request.comment)
+    problem = answers.comment_problem(comment)
     if problem:
         raise CommentTooLong(problem)
     if row.answered == request.decision and row.comment == comment and row.decided_at:
         return [], Answered(row, _recorded(request, row, comment, row.decided_at), repeated=True)
     now = ctx.now()
     counts = rules.Tally.kept_by(row).after_answer(row.answered, request.decision)
-    entry = next_entry(
-        head.seq,
-        head.hash,
-        actor=request.actor or row.email,
-        channel=request.channel,
-        entity_type="round",
-        entity_id=row.id,
-        action=f"decision.{request.decision}",
-        at=now,
-        text_sha256=row.text_sha256,
-        payload={
-            "member": row.email,
-            "decision": request.decision,
-            "comment": comment,
-            "previous": row.answered,
-        },
-    )
-    receipt = Mail(
-        dedupe_key=f"receipt:{head.decision_id}",
-        purpose="receipt",
-        to_addr=row.email,
-        round_id=row.id,
-        member_id=request.member_id,
-        statement_id=row.statement_id,
-        data={"decision_id": head.decision_id},
-    )
+    closing = _closing(row, counts, now)
+    entry = _answer_entry(request, row, head, comment, now)
     assert row.recipient_id is not None  # _checked
     writes = [
         setting_decision(row.recipient_id, request.decision, row.text_sha256, comment, now),
@@ -234,29 +213,67 @@ def plan_answer(
             request.channel,
             now,
         ),
+        moving_tally(
+            row.id, counts, answers.is_political_decline(request.decision, comment), closing
+        ),
+        *appending(entry, *([_close_entry(row, counts, closing, entry)] if closing else [])),
+        inserting_new(_receipt(request, row, head), settings=ctx.settings),
     ]
     recorded = _recorded(request, row, comment, now)
-    political = rules.is_political_decline(request.decision, comment)
-    reason = rules.close_reason(rules.parse_rule(row.rule), counts, row.deadline, now, row.mode)
-    if reason is None:
-        writes += [
-            moving_tally(row.id, counts, political),
-            *appending(entry),
-            inserting_new(receipt, settings=ctx.settings),
-        ]
+    if closing is None:
         return writes, Answered(row, recorded)
-    closing = Closing(
-        rules.close_outcome(rules.parse_rule(row.rule), counts, row.mode, reason), reason, now
-    )
     writes += [
-        moving_tally(row.id, counts, political, closing),
         *_closing_statement(row, closing),
-        *appending(entry, _close_entry(row, counts, closing, entry)),
-        inserting_new(receipt, settings=ctx.settings),
         inserting_new(_result_mail(ctx, row), settings=ctx.settings),
     ]
-    closed = {**recorded, "round_state": rules.CLOSED, "outcome": closing.outcome}
-    return writes, Answered(row, closed)
+    return writes, Answered(
+        row, {**recorded, "round_state": rules.CLOSED, "outcome": closing.outcome}
+    )
+
+
+def _closing(row: PageRow, counts: rules.Tally, now: datetime) -> Closing | None:
+    """How the round closes once its tally is `counts`, if it must close now."""
+    rule = rules.parse_rule(row.rule)
+    reason = rules.close_reason(rule, counts, row.deadline, now, row.mode)
+    if reason is None:
+        return None
+    return Closing(rules.close_outcome(rule, counts, row.mode, reason), reason, now)
+
+
+def _answer_entry(
+    request: AnswerRequest, row: PageRow, head: AnswerHead, comment: str | None, at: datetime
+) -> Entry:
+    """The decision record's entry of the answer, after its head."""
+    return next_entry(
+        head.seq,
+        head.hash,
+        actor=request.actor or row.email,
+        channel=request.channel,
+        entity_type="round",
+        entity_id=row.id,
+        action=f"decision.{request.decision}",
+        at=at,
+        text_sha256=row.text_sha256,
+        payload={
+            "member": row.email,
+            "decision": request.decision,
+            "comment": comment,
+            "previous": row.answered,
+        },
+    )
+
+
+def _receipt(request: AnswerRequest, row: PageRow, head: AnswerHead) -> Mail:
+    """The member's copy of their answer (keyed by the new decision's id)."""
+    return Mail(
+        dedupe_key=f"receipt:{head.decision_id}",
+        purpose="receipt",
+        to_addr=row.email,
+        round_id=row.id,
+        member_id=request.member_id,
+        statement_id=row.statement_id,
+        data={"decision_id": head.decision_id},
+    )
 
 
 def _recorded(

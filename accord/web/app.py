@@ -58,8 +58,8 @@ from accord.services.answering import (
 )
 from accord.services.context import Context
 from accord.services.links import BadLink, ExpiredLink
+from statemachines.answers import ALL_DECISIONS, COMMENT_LIMIT
 from statemachines.errors import AccordError, Conflict, InvalidInput, NotFound
-from statemachines.rounds import ALL_DECISIONS, COMMENT_LIMIT
 from storage.answers import (
     SESSION_LIMITS,
     AnswerStore,

@@ -13,7 +13,7 @@ import re
 
 import httpx
 
-from statemachines.rounds import COMMENT_LIMIT
+from statemachines.answers import COMMENT_LIMIT
 from tests.cli import run
 from tests.integration.test_web import BARRY, OpenRound, client, live_server, rnd
 
