@@ -252,8 +252,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     calls it as a factory); uvicorn's access log then shows no member's token."""
     settings = settings or load_settings()
     logging.getLogger("uvicorn.access").addFilter(HIDE_LINKS)
-    ctx = Context(settings, channel="link")
-    store = answer_store(settings.db_url)
+    ctx = Context(settings, channel="link", _db=app_database(settings.db_url))
+    store = answer_store(ctx)
     site = settings.home / "site"
 
     @asynccontextmanager
@@ -286,21 +286,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def answer_store(url: str) -> AnswerStore:
-    """The app's one store: asyncpg for a PostgreSQL URL it opens, else a unit of work whose
-    calls run in worker threads: one for reads and one for answers on SQLite (one writer at a
-    time anyway, and more threads cost more CPU an answer than they saved: bench/RESULTS.md,
-    answers), a few each on PostgreSQL, whose sessions are limited as asyncpg's are."""
+def app_database(url: str) -> Database | None:
+    """The app's SQLAlchemy database, its PostgreSQL sessions limited as asyncpg's are; None on
+    a PostgreSQL URL that asyncpg opens (made on first use, if anything asks for it)."""
     if postgresql_uri(url) is not None:
-        return AsyncpgAnswerStore(url)
+        return None
     if url.startswith("postgresql"):
         options = " ".join(f"-c {name}={value}" for name, value in SESSION_LIMITS.items())
-        database, threads = Database(url, connect_args={"options": options}), 4
-    else:
-        database, threads = Database(url), 1
-    return SyncAnswerStore(
-        database, reads=in_worker_threads(threads), writes=in_worker_threads(threads)
-    )
+        return Database(url, connect_args={"options": options})
+    return Database(url)
+
+
+def answer_store(ctx: Context) -> AnswerStore:
+    """The app's one store: asyncpg for a PostgreSQL URL it opens, else the context's unit of
+    work, its calls run in worker threads: one for reads and one for answers on SQLite (one
+    writer at a time anyway, and more threads cost more CPU an answer than they saved:
+    bench/RESULTS.md, answers), a few each on PostgreSQL."""
+    if postgresql_uri(ctx.settings.db_url) is not None:
+        return AsyncpgAnswerStore(ctx.settings.db_url)
+    threads = 1 if ctx.db.url.startswith("sqlite") else 4
+    reads, writes = in_worker_threads(threads), in_worker_threads(threads)
+    return SyncAnswerStore(ctx.db, reads=reads, writes=writes)
 
 
 def in_worker_threads(threads: int) -> Runner:
