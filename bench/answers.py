@@ -10,7 +10,8 @@ round's size (recipients) from 1,000 to 10,000 should not slow an answer down.
 
 The answers come from the first min(answers, recipients - 1) members, in turn (so a member may
 answer twice, changing their answer), three in four endorse, one abstains: under the majority
-rule the round never closes during the run. The client is a
+rule the round never closes during the run. Each answer's comment is its number, so that no
+answer repeats the one before it (a repeated answer is recorded once). The client is a
 minimal keep-alive HTTP/1.1 client on asyncio streams, so it costs little next to the servers.
 "CPU ms/answer" is the server process's CPU time per answer (accord / trivial): on a machine
 shared with other work it says more than the wall time does.
@@ -141,7 +142,7 @@ async def _answer_all(port: int, tokens: list[str], clients: int) -> tuple[float
                 if status != 200:
                     bad.append(status)
                     continue
-                form = f"decision={DECISIONS[n % 4]}&comment=".encode()
+                form = f"decision={DECISIONS[n % 4]}&comment=%23{n}".encode()
                 status, _ = await _request(reader, writer, "POST", f"/r/{token}", form)
                 if status != 200:
                     bad.append(status)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from statemachines.answers import ABSTAIN, CONCERNS, DECLINE, ENDORSE, SUPPORT
+from statemachines.answers import DECISIONS as DECISIONS
 from statemachines.errors import InvalidInput
 from statemachines.machine import Lifecycle, require
 
@@ -20,10 +22,7 @@ if TYPE_CHECKING:
 
 OPEN, CLOSED = "open", "closed"
 ENDORSED, NOT_ENDORSED, CONSULTED = "endorsed", "not_endorsed", "consulted"
-ENDORSE, DECLINE, ABSTAIN = "endorse", "decline", "abstain"
-SUPPORT, CONCERNS = "support", "concerns"
 MODES = ("endorse", "consult")
-DECISIONS = {"endorse": (ENDORSE, DECLINE, ABSTAIN), "consult": (SUPPORT, CONCERNS, ABSTAIN)}
 CLOSE_REASONS = ("all_answered", "deadline", "impossible", "closed_by_secretariat", "withdrawn")
 
 
@@ -134,6 +133,14 @@ def close_reason(
     if mode == "endorse" and not can_still_be_met(rule, counts):
         return "impossible"
     return None
+
+
+def close_outcome(rule: Rule, counts: Tally, mode: str, reason: str) -> str:
+    """The outcome a round closes with: the rule on the counts, except that a withdrawn
+    statement's round is never endorsed."""
+    if reason == "withdrawn":
+        return NOT_ENDORSED if mode == "endorse" else CONSULTED
+    return outcome(rule, counts, mode)
 
 
 def _has_outcome(event: EventData) -> bool:

@@ -161,3 +161,13 @@ class Statement:
 
     def fire(self, trigger: str, **kwargs: Any) -> str:
         return STATEMENT_LIFECYCLE.fire(self, trigger, **kwargs)
+
+
+def state_after_round(state: str, mode: str, outcome: str) -> str:
+    """The state of a statement in `state` once its round in `mode` closes with `outcome`: an
+    endorsement round closes a circulated statement (the lifecycle's `close`); nothing else
+    moves it."""
+    if mode != "endorse" or state != CIRCULATED:
+        return state
+    statement = Statement(title="", kind="", state=state)
+    return statement.fire("close", outcome=outcome)

@@ -13,7 +13,7 @@ asyncpg is imported when a `LinkDatabase` opens, not with this module.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from storage.plain import Write, fetched, numbered, one_statement, postgresql_uri, stored_values
@@ -29,11 +29,13 @@ Rows = list[tuple[Any, ...]]
 class LinkDatabase:
     """A pool of asynchronous PostgreSQL connections."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, server_settings: Mapping[str, str] | None = None) -> None:
+        """`server_settings`: each connection's session settings (`lock_timeout`, ...)."""
         uri = postgresql_uri(url)
         if uri is None:
             raise ValueError("not a PostgreSQL URL that storage.plain opens")
         self._uri = uri
+        self._server_settings = dict(server_settings or {})
         self._pool: Pool | None = None
 
     async def open(self, *, wait: bool = False) -> None:
@@ -45,6 +47,7 @@ class LinkDatabase:
             min_size=POOL_SIZE if wait else 0,
             max_size=POOL_SIZE,
             reset=_nothing_to_reset,
+            server_settings=self._server_settings,
         )
 
     async def close(self) -> None:
@@ -67,7 +70,7 @@ class LinkDatabase:
     ) -> T | None:
         """One transaction: the query (`sql` locks what the writes depend on), then `plan`'s
         writes for its rows as `one_statement`, their values `stored`. Returns what `plan` gave
-        with its writes; when it gives None, or raises, nothing is written."""
+        with its writes; when it gives None (or no writes), or raises, nothing is written."""
 
         async def transaction(connection: Connection, attempt: _Attempt) -> T | None:
             async with connection.transaction():
@@ -75,6 +78,8 @@ class LinkDatabase:
                 if planned is None:
                     return None
                 writes, result = planned
+                if not writes:
+                    return result
                 attempt.writing = True
                 statement, values = one_statement(writes)
                 await connection.execute(numbered(statement), *stored_values(values, sqlite=False))

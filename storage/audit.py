@@ -93,10 +93,12 @@ def next_entry(
     return Entry(**fields, hash=entry_hash(fields))
 
 
-def appending(entry: Entry) -> list[Write]:
-    """The statements that append `entry` and move the head to it, in a transaction that holds
-    the head (locked on PostgreSQL; SQLite's writer holds the whole database)."""
-    return [(_INSERT_ENTRY, tuple(vars(entry).values())), (_MOVE_HEAD, (entry.seq, entry.hash))]
+def appending(*entries: Entry) -> list[Write]:
+    """The statements that append `entries` (each chained to the one before) and move the head
+    to the last, in a transaction that holds the head (locked on PostgreSQL; SQLite's writer
+    holds the whole database). The head moves once: PostgreSQL may send them as one statement."""
+    inserts = [(_INSERT_ENTRY, tuple(vars(entry).values())) for entry in entries]
+    return [*inserts, (_MOVE_HEAD, (entries[-1].seq, entries[-1].hash))]
 
 
 class AuditLog:

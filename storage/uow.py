@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
@@ -33,9 +33,10 @@ from storage.repositories import (
 class Database:
     """The engine for one database URL, and units of work on it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, **engine_options: Any) -> None:
+        """`engine_options`: for `create_engine` (the reply app's PostgreSQL session limits)."""
         self.url = url
-        self.engine: Engine = make_engine(url)
+        self.engine: Engine = make_engine(url, **engine_options)
         self._readonly_engine = self.engine.execution_options(readonly=True)
         start_mappers()
 

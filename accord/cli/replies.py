@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from accord.cli.common import context, print_json
+from statemachines.answers import COMMENT_LIMIT, DECISIONS
 
 app = typer.Typer(
     help="Members' answers received another way, and the reply mailbox.", no_args_is_help=True
@@ -18,14 +19,20 @@ def record(
     decision: str = typer.Option(
         ...,
         "--decision",
-        help="endorse, decline or abstain (consult rounds: support, concerns, abstain).",
+        help=(
+            f"{', '.join(DECISIONS['endorse'])} "
+            f"(consult rounds: {', '.join(DECISIONS['consult'])})."
+        ),
     ),
-    comment: str = typer.Option(None, "--comment", help="Reason or comment."),
+    comment: str = typer.Option(
+        None, "--comment", help=f"Reason or comment (at most {COMMENT_LIMIT:,} characters)."
+    ),
     json_: bool = typer.Option(False, "--json", help="Print what was recorded as JSON."),
 ) -> None:
     """Record an answer received by phone or at a meeting, with the secretariat as the actor."""
     from accord.cli.common import deliver_now
-    from accord.services.rounds import recipient_by_email, record_decision
+    from accord.services.answering import record_decision
+    from accord.services.rounds import recipient_by_email
 
     ctx = context()
     result = record_decision(

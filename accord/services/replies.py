@@ -36,9 +36,9 @@ from accord.inbound.parse import (
     raw_key,
     read_message,
 )
+from accord.services.answering import RoundClosed, StaleText, record_decision
 from accord.services.context import Context
 from accord.services.outbox import Mail, enqueue
-from accord.services.rounds import RoundClosed, StaleText, record_decision
 from statemachines.errors import InvalidInput
 from storage import tables as t
 from storage.uow import UnitOfWork

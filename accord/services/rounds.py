@@ -10,20 +10,22 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
+from accord.services.answering import RoundClosed as RoundClosed
+from accord.services.answering import StaleText as StaleText
+from accord.services.answering import record_decision as record_decision
 from accord.services.context import Context
-from accord.services.outbox import Mail, asking_message_ids, enqueue, inserting_new
+from accord.services.outbox import Mail, asking_message_ids, enqueue
 from accord.services.publish import withdraw_publication
 from accord.services.statements import known_kinds
 from accord.services.status import round_document
 from statemachines import rounds as rules
-from statemachines.errors import AccordError, GuardFailed, InvalidInput, NotFound
+from statemachines.errors import GuardFailed, InvalidInput, NotFound
 from statemachines.records import Group
 from statemachines.rounds import OPEN, Round
 from statemachines.statements import (
@@ -35,19 +37,8 @@ from statemachines.statements import (
     circulation_problem,
 )
 from storage import tables as t
-from storage.audit import appending, next_entry
-from storage.plain import Reader, Write
+from storage.plain import Reader
 from storage.uow import UnitOfWork
-
-POLITICAL_REASON = "political"
-
-
-class RoundClosed(AccordError):
-    """An answer to a round that is no longer open."""
-
-
-class StaleText(AccordError):
-    """An answer to a text version that has been superseded."""
 
 
 def parse_deadline(text: str, secretariat_tz: Any) -> datetime:
@@ -219,234 +210,6 @@ def _ask(rnd: Round, member: Any, purpose: str) -> Mail:
 
 _TALLY_COLUMNS = [t.rounds.c[f"tally_{key}"] for key in rules.TALLY_KEYS]
 
-# The statements of an answer, built once: building a statement anew each time costs more than
-# running it (SQLAlchemy derives its cache key from the new object). They run on the unit of
-# work's connection, as Core: an answer touches no mapped object unless it closes the round.
-_ANSWERING = (
-    select(
-        t.rounds.c.id,
-        t.rounds.c.statement_id,
-        t.rounds.c.mode,
-        t.rounds.c.rule,
-        t.rounds.c.deadline,
-        t.rounds.c.state,
-        t.rounds.c.outcome,
-        t.rounds.c.text_sha256,
-        *_TALLY_COLUMNS,
-        t.recipients.c.id.label("recipient_id"),
-        t.recipients.c.decision.label("answered"),
-        t.members.c.email,
-    )
-    .select_from(t.rounds)
-    .outerjoin(
-        t.recipients,
-        and_(
-            t.recipients.c.round_id == t.rounds.c.id,
-            t.recipients.c.member_id == bindparam("member_id"),
-        ),
-    )
-    .outerjoin(t.members, t.members.c.id == t.recipients.c.member_id)
-    .where(t.rounds.c.id == bindparam("round_id"))
-    .with_for_update(of=t.rounds)
-)
-# What an answer writes, sent to the driver together (`Reader.write`: one round trip on
-# PostgreSQL); SQLAlchemy's statement machinery cost more than these statements.
-_SET_DECISION = (
-    "UPDATE recipients SET decision = %s, decision_sha256 = %s, comment = %s, decided_at = %s "
-    "WHERE id = %s"
-)
-_ADD_DECISION = (
-    "INSERT INTO decisions (id, round_id, member_id, decision, comment, channel, text_sha256, "
-    "recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-)
-_MOVE_TALLY = (
-    "UPDATE rounds SET "
-    + "".join(f"tally_{key} = %s, " for key in rules.TALLY_KEYS)
-    + "flagged_political = flagged_political OR %s, version = version + 1, updated_at = %s "
-    "WHERE id = %s"
-)
-# The decision record's head, locked, and the id the new decision gets (SQLite's writer holds the
-# whole database, so the next id is the highest plus one, as SQLite itself would choose).
-ANSWER_HEAD_COLUMNS = {
-    "sqlite": "audit_head.seq, audit_head.hash, (SELECT COALESCE(MAX(id), 0) + 1 FROM decisions)",
-    "postgresql": (
-        "audit_head.seq, audit_head.hash, nextval(pg_get_serial_sequence('decisions', 'id'))"
-    ),
-}
-_ANSWER_HEAD = {
-    "sqlite": f"SELECT {ANSWER_HEAD_COLUMNS['sqlite']} FROM audit_head WHERE id = 1",
-    "postgresql": (
-        f"SELECT {ANSWER_HEAD_COLUMNS['postgresql']} FROM audit_head WHERE id = 1 FOR UPDATE"
-    ),
-}
-
-
-class AnswerHead(NamedTuple):
-    """Where an answer's writes go: the decision record's head and the new decision's id."""
-
-    seq: int
-    hash: str
-    decision_id: int
-
-
-@dataclass(frozen=True)
-class AnswerPlan:
-    """An answer's writes, the answer as recorded, and whether it closes the round."""
-
-    writes: list[Write]
-    recorded: dict[str, Any]
-    closes: bool
-    at: datetime
-
-
-def answering(uow: UnitOfWork, round_id: int, member_id: int) -> Any:
-    """The round's row, locked, with the recipient's current answer and address (None when the
-    member is not a recipient); NotFound for a round that does not exist."""
-    params = {"round_id": round_id, "member_id": member_id}
-    row = uow.connection.execute(_ANSWERING, params).first()
-    if row is None:
-        raise NotFound(f"no round with id {round_id}")
-    return row
-
-
-def record_decision(
-    ctx: Context,
-    *,
-    round_id: int,
-    member_id: int,
-    decision: str,
-    comment: str | None,
-    channel: str,
-    text_sha256: str | None = None,
-    actor: str | None = None,
-) -> dict[str, Any]:
-    """Record one member's answer (replacing their earlier one), confirm it, close if due."""
-    with ctx.uow() as uow:
-        row = answering(uow, round_id, member_id)
-        check_answer(row, decision)
-        if text_sha256 is not None and text_sha256 != row.text_sha256:
-            raise StaleText("this link is for an earlier version of the text; use the newest mail")
-        if row.recipient_id is None:
-            raise NotFound(f"member {member_id} is not a recipient of round {round_id}")
-        recorded = write_answer(
-            ctx, uow, row, member_id, decision, comment, channel=channel, actor=actor
-        )
-        uow.commit()
-        return recorded
-
-
-def check_answer(row: Any, decision: str) -> None:
-    """Refuse a decision the round's mode does not offer, or any answer to a closed round."""
-    if decision not in rules.DECISIONS[row.mode]:
-        allowed = ", ".join(rules.DECISIONS[row.mode])
-        raise InvalidInput(f"unknown decision '{decision}' (use {allowed})")
-    if row.state != OPEN:
-        raise RoundClosed(f"round {row.id} is closed; answers are no longer recorded")
-
-
-def write_answer(
-    ctx: Context,
-    uow: UnitOfWork,
-    row: Any,
-    member_id: int,
-    decision: str,
-    comment: str | None,
-    *,
-    channel: str,
-    actor: str | None = None,
-    head: AnswerHead | None = None,
-) -> dict[str, Any]:
-    """Write a checked answer (`row` from `answering`, `head` read in the same transaction, or
-    read here); close the round if due. Returns the answer as recorded."""
-    reader = Reader.of_connection(uow.connection)
-    if head is None:
-        dialect = "sqlite" if reader.is_sqlite else "postgresql"
-        head = AnswerHead(*reader.rows(_ANSWER_HEAD[dialect])[0])
-    plan = plan_answer(ctx, row, head, member_id, decision, comment, channel=channel, actor=actor)
-    reader.write(plan.writes)
-    if not plan.closes:
-        return plan.recorded
-    rnd = _locked_round(uow, row.id)
-    _close_if_due(ctx, uow, rnd, plan.at)
-    return {**plan.recorded, "round_state": rnd.state, "outcome": rnd.outcome}
-
-
-def plan_answer(
-    ctx: Context,
-    row: Any,
-    head: AnswerHead,
-    member_id: int,
-    decision: str,
-    comment: str | None,
-    *,
-    channel: str,
-    actor: str | None = None,
-) -> AnswerPlan:
-    """What recording a checked answer writes: the recipient's current decision, the history,
-    the round's tally, the decision record and the receipt; and whether the round then closes
-    (which the caller does, on the mapped round)."""
-    comment = clean_comment(comment)
-    now = ctx.now()
-    counts = rules.Tally.kept_by(row).after_answer(row.answered, decision)
-    political = bool(
-        decision == rules.DECLINE and comment and comment.lower().startswith(POLITICAL_REASON)
-    )
-    entry = next_entry(
-        head.seq,
-        head.hash,
-        actor=actor or row.email,
-        channel=channel,
-        entity_type="round",
-        entity_id=row.id,
-        action=f"decision.{decision}",
-        at=now,
-        text_sha256=row.text_sha256,
-        payload={
-            "member": row.email,
-            "decision": decision,
-            "comment": comment,
-            "previous": row.answered,
-        },
-    )
-    receipt = Mail(
-        dedupe_key=f"receipt:{head.decision_id}",
-        purpose="receipt",
-        to_addr=row.email,
-        round_id=row.id,
-        member_id=member_id,
-        statement_id=row.statement_id,
-        data={"decision_id": head.decision_id},
-    )
-    writes = [
-        (_SET_DECISION, (decision, row.text_sha256, comment, now, row.recipient_id)),
-        (
-            _ADD_DECISION,
-            (head.decision_id, row.id, member_id, decision, comment, channel, row.text_sha256, now),
-        ),
-        (_MOVE_TALLY, (*counts.as_dict().values(), political, datetime.now(UTC), row.id)),
-        *appending(entry),
-        inserting_new(receipt, settings=ctx.settings),
-    ]
-    closes = rules.close_reason(rules.parse_rule(row.rule), counts, row.deadline, now, row.mode)
-    recorded = {
-        "round_id": row.id,
-        "member": row.email,
-        "decision": decision,
-        "comment": comment,
-        "recorded_at": now.isoformat(),
-        "channel": channel,
-        "text_sha256": row.text_sha256,
-        "round_state": row.state,
-        "outcome": row.outcome,
-    }
-    return AnswerPlan(writes, recorded, bool(closes), now)
-
-
-def clean_comment(comment: str | None) -> str | None:
-    """A member's free text: printable characters, newlines and tabs; at most 5,000."""
-    kept = "".join(ch for ch in (comment or "") if ch.isprintable() or ch in "\n\t")
-    return kept.strip()[:5000] or None
-
 
 def _locked_round(uow: UnitOfWork, round_id: int) -> Round:
     rnd = uow.session.scalars(_round_for_update(), {"round_id": round_id}).first()
@@ -476,9 +239,7 @@ def _close_if_due(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> N
 def _close(ctx: Context, uow: UnitOfWork, rnd: Round, reason: str, now: datetime) -> None:
     """Close with the outcome as the rules give it; the statement follows; tell the secretariat."""
     counts = rnd.counts
-    result = rules.outcome(rules.parse_rule(rnd.rule), counts, rnd.mode)
-    if reason == "withdrawn":
-        result = rules.NOT_ENDORSED if rnd.mode == "endorse" else rules.CONSULTED
+    result = rules.close_outcome(rules.parse_rule(rnd.rule), counts, rnd.mode, reason)
     rnd.fire("close", outcome=result, reason=reason, at=now)
     statement = uow.statements.get(rnd.statement_id)
     if rnd.mode == "endorse" and statement.state == CIRCULATED:

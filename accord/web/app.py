@@ -10,63 +10,72 @@ A refused request gets an HTML page, records nothing, and has one of these statu
 - 404: an unknown path, or (on POST) a round or recipient that no longer exists
 - 409: another answer of the same round was written at the same moment; pressing again works
 - 410: the round is closed, or the text was revised after the link was sent (a stale link)
-- 422: a decision that is not one of the page's buttons, or a form the page would not send
-  (not url-encoded, over 100 kB, not UTF-8, holding NUL)
+- 422: a decision that is not one of the page's buttons, a comment over the form's limit, or a
+  form the page would not send (not url-encoded, over 100 kB, not UTF-8, holding NUL)
+- 503: the database did not answer in time (a lock held too long); nothing was recorded
 
 Members' links are bearer credentials: no page carries the token (the form posts back to its own
 URL) and the access log shows `/r/…` instead.
 
-The link routes do their database work on the event loop instead of a worker thread: a page is
-one query and an answer one short transaction, and handing each request to a thread cost more
-than the work (bench/RESULTS.md, answers). On SQLite they call the driver inline; the price:
-while another process holds SQLite's write lock (a large `rounds start`), an answer waits for it
-and the app's other requests wait too. On PostgreSQL they use asynchronous connections
-(`storage.aio`), so a request waiting for the database holds up no other.
+No request runs blocking database work on the event loop: the routes go through one
+`AnswerStore` (storage.answers), chosen once by `create_app`. On PostgreSQL it uses asynchronous
+connections (`storage.aio`), whose sessions give up a lock wait or a statement after a few
+seconds (the member gets 503, "please try again"); on SQLite (and a PostgreSQL URL asyncpg does
+not open) a unit of work whose calls run in a worker thread, so that an answer waiting for the
+write lock (a large `rounds start` in another process) holds up no other request.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from http import HTTPStatus
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
+import anyio
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.config import Settings, load_settings
-from accord.services.answers import (
+from accord.services.answering import (
+    CommentTooLong,
+    RoundClosed,
+    StaleText,
     answer_by_link,
-    answer_by_link_async,
     reply_page,
-    reply_page_async,
 )
 from accord.services.context import Context
 from accord.services.links import BadLink, ExpiredLink
-from accord.services.rounds import RoundClosed, StaleText
 from accord.web.calendar import calendar_router
 from accord.web.site import SiteFiles
+from statemachines.answers import ALL_DECISIONS, COMMENT_LIMIT
 from statemachines.errors import AccordError, Conflict, InvalidInput, NotFound
-from storage.aio import LinkDatabase
+from storage.answers import (
+    SESSION_LIMITS,
+    AnswerStore,
+    AsyncpgAnswerStore,
+    DatabaseBusy,
+    Runner,
+    SyncAnswerStore,
+)
 from storage.plain import postgresql_uri
 from storage.uow import Database
 
+T = TypeVar("T")
 LINK_PREFIX = "/r/"
 FORM_TYPE = "application/x-www-form-urlencoded"
-MAX_FORM_BYTES = 100_000  # a 5,000-character comment (the most kept), percent-encoded
+MAX_FORM_BYTES = 100_000  # a comment of COMMENT_LIMIT characters, percent-encoded
 SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
@@ -88,6 +97,7 @@ REFUSALS: list[tuple[type[AccordError], int, str, str | None]] = [
     (BadLink, 400, "This link does not work", None),
     (NotFound, 404, "This link does not work", "this link is not valid"),
     (BadForm, 422, "That answer was not understood", None),
+    (CommentTooLong, 422, "That comment is too long", None),
     (
         InvalidInput,
         422,
@@ -95,6 +105,13 @@ REFUSALS: list[tuple[type[AccordError], int, str, str | None]] = [
         "please go back and press one of the buttons on the page",
     ),
     (Conflict, 409, "Please try again", "another answer was being recorded at the same moment"),
+    (
+        DatabaseBusy,
+        503,
+        "Please try again",
+        "the answer could not be recorded just now, and nothing was recorded: "
+        "please press the button again in a moment",
+    ),
 ]
 
 
@@ -109,9 +126,9 @@ ANSWER_FORM_OPENAPI: dict[str, Any] = {
                     "properties": {
                         "decision": {
                             "type": "string",
-                            "enum": ["endorse", "decline", "abstain", "support", "concerns"],
+                            "enum": list(ALL_DECISIONS),
                         },
-                        "comment": {"type": "string", "maxLength": 5000},
+                        "comment": {"type": "string", "maxLength": COMMENT_LIMIT},
                     },
                     "required": ["decision"],
                 }
@@ -194,6 +211,7 @@ class Pages:
             auto_reload=False,  # compiled once: no stat of the template files per request
         )
         self.env.filters["local"] = local_time
+        self.env.globals["comment_limit"] = COMMENT_LIMIT  # the form's maxlength
 
     def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(self.env.get_template(f"{name}.html.j2").render(**context), status)
@@ -217,7 +235,9 @@ async def read_answer_form(request: Request) -> AnswerForm:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM_BYTES:
-            raise BadForm("the answer is too long")
+            raise BadForm(
+                f"the answer is too long: a comment holds at most {COMMENT_LIMIT:,} characters"
+            )
     try:
         fields = parse_qs(body.decode("ascii"), encoding="utf-8", errors="strict")
     except UnicodeError:
@@ -233,21 +253,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     calls it as a factory); uvicorn's access log then shows no member's token."""
     settings = settings or load_settings()
     logging.getLogger("uvicorn.access").addFilter(HIDE_LINKS)
-    ctx = Context(settings, channel="link", _db=Database(settings.db_url))
-    links = LinkDatabase(settings.db_url) if postgresql_uri(settings.db_url) else None
+    ctx = Context(settings, channel="link", _db=app_database(settings.db_url))
+    store = answer_store(ctx)
     site = settings.home / "site"
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         site.mkdir(parents=True, exist_ok=True)  # before the first publication it is empty
-        if links is not None:
-            await links.open()
+        await store.open()
         try:
             yield
         finally:
-            if links is not None:
-                await links.close()
-            ctx.db.dispose()
+            await store.close()
 
     app = FastAPI(
         title="accord reply app",
@@ -259,8 +276,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages = Pages()
     app.add_middleware(SecurityHeaders)
     _add_error_pages(app, pages)
-    _add_link_routes(app, ctx, links, pages)
-    _add_health(app, ctx)
+    _add_link_routes(app, ctx, store, pages)
+    _add_health(app, store)
     app.include_router(calendar_router(ctx))
     app.mount("/site", SiteFiles(directory=site, check_dir=False), name="site")
     if settings.env == "development" and settings.uses_dev_mailbox:
@@ -271,7 +288,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _add_link_routes(app: FastAPI, ctx: Context, links: LinkDatabase | None, pages: Pages) -> None:
+def app_database(url: str) -> Database | None:
+    """The app's SQLAlchemy database, its PostgreSQL sessions limited as asyncpg's are; None on
+    a PostgreSQL URL that asyncpg opens (made on first use, if anything asks for it)."""
+    if postgresql_uri(url) is not None:
+        return None
+    if url.startswith("postgresql"):
+        options = " ".join(f"-c {name}={value}" for name, value in SESSION_LIMITS.items())
+        return Database(url, connect_args={"options": options})
+    return Database(url)
+
+
+def answer_store(ctx: Context) -> AnswerStore:
+    """The app's one store: asyncpg for a PostgreSQL URL it opens, else the context's unit of
+    work, its calls run in worker threads: one for reads and one for answers on SQLite (one
+    writer at a time anyway, and more threads cost more CPU an answer than they saved:
+    bench/RESULTS.md, answers), a few each on PostgreSQL."""
+    if postgresql_uri(ctx.settings.db_url) is not None:
+        return AsyncpgAnswerStore(ctx.settings.db_url)
+    threads = 1 if ctx.db.url.startswith("sqlite") else 4
+    reads, writes = in_worker_threads(threads), in_worker_threads(threads)
+    return SyncAnswerStore(ctx.db, reads=reads, writes=writes)
+
+
+def in_worker_threads(threads: int) -> Runner:
+    """Runs blocking work in at most `threads` worker threads at a time (the others wait on the
+    loop, holding no thread and no connection)."""
+    limiter = anyio.CapacityLimiter(threads)
+
+    async def run(work: Callable[[], T]) -> T:
+        return await anyio.to_thread.run_sync(work, limiter=limiter)
+
+    return run
+
+
+def _add_link_routes(app: FastAPI, ctx: Context, store: AnswerStore, pages: Pages) -> None:
     refusals = _refusal_responses()
 
     @app.get("/r/{token}", response_class=HTMLResponse, responses=refusals)
@@ -283,9 +334,7 @@ def _add_link_routes(app: FastAPI, ctx: Context, links: LinkDatabase | None, pag
     )
     async def confirmation(token: str) -> HTMLResponse:
         """The page a member's link opens; shows, never records."""
-        if links is None:
-            return pages.render("reply", **reply_page(ctx, token))
-        return pages.render("reply", **await reply_page_async(ctx, links, token))
+        return pages.render("reply", **await reply_page(ctx, store, token))
 
     @app.post(
         "/r/{token}",
@@ -296,20 +345,14 @@ def _add_link_routes(app: FastAPI, ctx: Context, links: LinkDatabase | None, pag
     async def answer(token: str, request: Request) -> HTMLResponse:
         """Record the pressed button (a refusal is the one the GET would show)."""
         form = await read_answer_form(request)
-        if links is None:
-            recorded = answer_by_link(ctx, token, form.decision, form.comment)
-        else:
-            recorded = await answer_by_link_async(ctx, links, token, form.decision, form.comment)
+        recorded = await answer_by_link(ctx, store, token, form.decision, form.comment)
         return pages.render("recorded", **recorded)
 
 
-def _add_health(app: FastAPI, ctx: Context) -> None:
+def _add_health(app: FastAPI, store: AnswerStore) -> None:
     @app.get("/healthz")
-    def healthz() -> JSONResponse:
-        try:
-            with ctx.uow(readonly=True) as uow:
-                uow.session.execute(text("SELECT 1"))
-        except SQLAlchemyError:
+    async def healthz() -> JSONResponse:
+        if not await store.healthy():
             return JSONResponse({"status": "error", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok"})
 

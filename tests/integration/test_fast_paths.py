@@ -3,7 +3,7 @@
 - `accord rounds status` reads through the database driver alone (accord.services.status and
   storage.plain, no SQLAlchemy): the same document as `accord.services.rounds.round_status`
   reads inside a unit of work, and as the SQLAlchemy connection other URLs get.
-- The reply page is read in one query (accord.services.answers.reply_page): the same page as the
+- The reply page is read in one query (accord.services.answering.reply_page): the same page as the
   long way, which still explains every refusal.
 - A round's mail is rendered once per language and filled in per member (Composer and
   accord.mail.render.prepare): the same bytes as rendering each mail, hostile names included.
@@ -27,9 +27,9 @@ from sqlalchemy import select
 
 from accord.config import load_settings
 from accord.mail.render import prepare, render
-from accord.services import answers, status
+from accord.services import answering, status
 from accord.services.context import Context
-from accord.services.delivery import PERSONAL, Composer
+from accord.services.delivery import PERSONAL, Composer, rule_text
 from accord.services.links import read_token
 from accord.services.members import import_members
 from accord.services.rounds import (
@@ -39,10 +39,12 @@ from accord.services.rounds import (
     start_round,
     sweep_rounds,
 )
-from accord.services.statements import draft_statement
+from accord.services.statements import draft_statement, known_kinds
 from statemachines.errors import AccordError, NotFound
+from statemachines.rounds import DECISIONS
 from storage import plain
 from storage import tables as t
+from storage.answers import SyncAnswerStore
 from tests.conftest import FIXED_NOW, FIXTURES
 from tests.links import member_token
 
@@ -162,7 +164,44 @@ def test_the_reply_page_read_in_one_query_is_the_page_read_the_long_way(ctx) -> 
             deadline=DEADLINE,
         )
         claims = read_token(secret, token, ctx.now())
-        assert answers.reply_page(ctx, token) == answers._reply_page_checked(ctx, claims)
+        one_query = answering.reply_page(ctx, SyncAnswerStore(ctx.db), token)
+        assert answering.finished(one_query) == _page_the_long_way(ctx, claims)
+
+
+def _page_the_long_way(ctx: Context, claims: Any) -> dict[str, Any]:
+    """The reply page read through the repositories (as accord once read it)."""
+    with ctx.uow(readonly=True) as uow:
+        rnd = uow.rounds.get(claims.round_id)
+        statement = uow.statements.get(rnd.statement_id)
+        member = uow.members.get(claims.member_id)
+        current = uow.session.execute(
+            select(t.recipients.c.decision, t.recipients.c.comment).where(
+                t.recipients.c.round_id == rnd.id, t.recipients.c.member_id == member.id
+            )
+        ).one()
+        version = next(v for v in statement.versions if v.sha256 == rnd.text_sha256)
+        return {
+            "member": {"name": member.name, "email": member.email, "timezone": member.timezone},
+            "statement": {
+                "title": statement.title,
+                "kind": statement.kind,
+                "kind_meaning": known_kinds(uow).get(statement.kind, ""),
+                "political": bool(statement.political),
+                "body": version.body,
+                "sha256": version.sha256,
+                "version": version.number,
+            },
+            "round": {
+                "id": rnd.id,
+                "mode": rnd.mode,
+                "rule": rnd.rule,
+                "rule_text": rule_text(rnd.rule),
+                "deadline": rnd.deadline,
+                "secretariat_timezone": ctx.settings.timezone,
+            },
+            "choices": list(DECISIONS[rnd.mode]),
+            "current": {"decision": current.decision, "comment": current.comment},
+        }
 
 
 def test_a_filled_in_skeleton_is_the_rendered_mail_even_for_hostile_values(ctx) -> None:

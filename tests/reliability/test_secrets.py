@@ -219,13 +219,9 @@ def _a_crashed_answer(
     def crash(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the database exploded")
 
-    async def crash_async(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("the database exploded")
-
     link = sorted(links.values())[-1]
     with monkeypatch.context() as patch:
         patch.setattr(accord.web.app, "answer_by_link", crash)
-        patch.setattr(accord.web.app, "answer_by_link_async", crash_async)  # PostgreSQL
         with serving(_settings()) as base, httpx.Client(timeout=10) as http:
             path = link.replace("http://127.0.0.1:8000", base)
             response = http.post(path, data={"decision": "x"})
