@@ -33,6 +33,10 @@ def _print_round(result: dict[str, Any]) -> None:
     for r in result["recipients"]:
         note = " (undeliverable)" if r["undeliverable"] else ""
         typer.echo(f"  {r['email']:<40} {r['decision'] or 'pending'}{note}")
+    queue = result.get("queue")
+    if queue and queue["waiting"]:
+        when = queue["next_batch_at"] or "as soon as a sender runs"
+        typer.echo(f"mail: {queue['waiting']} still queued; next batch {when}")
 
 
 @app.command()

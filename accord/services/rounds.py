@@ -123,7 +123,7 @@ def start_round(
             },
         )
         uow.commit()
-        return _round_dict(uow, rnd)
+        return _round_dict(ctx, uow, rnd)
 
 
 def _policy(group: Group) -> GroupPolicy:
@@ -508,18 +508,18 @@ def close_round(ctx: Context, round_id: int) -> dict[str, Any]:
         rnd = _locked_round(uow, round_id)
         _close(ctx, uow, rnd, "closed_by_secretariat", now)
         uow.commit()
-        return _round_dict(uow, rnd)
+        return _round_dict(ctx, uow, rnd)
 
 
 def round_status(ctx: Context, round_id: int) -> dict[str, Any]:
     with ctx.uow(readonly=True) as uow:
-        return _round_dict(uow, uow.rounds.get(round_id))
+        return _round_dict(ctx, uow, uow.rounds.get(round_id))
 
 
-def _round_dict(uow: UnitOfWork, rnd: Round) -> dict[str, Any]:
+def _round_dict(ctx: Context, uow: UnitOfWork, rnd: Round) -> dict[str, Any]:
     """The round's document as `accord rounds status` prints it (written or flushed state)."""
     uow.flush()
-    return round_document(Reader.of_session(uow.session), rnd.id)
+    return round_document(Reader.of_session(uow.session), rnd.id, ctx.settings)
 
 
 def member_by_email(ctx: Context, email: str) -> int:
