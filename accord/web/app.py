@@ -45,6 +45,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -56,6 +57,7 @@ from accord.services.answers import (
     reply_page_async,
 )
 from accord.services.context import Context
+from accord.services.courier import AnswerCourier
 from accord.services.links import BadLink, ExpiredLink
 from accord.services.rounds import RoundClosed, StaleText
 from statemachines.errors import AccordError, Conflict, InvalidInput, NotFound
@@ -235,15 +237,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ctx = Context(settings, channel="link", _db=Database(settings.db_url))
     links = LinkDatabase(settings.db_url) if postgresql_uri(settings.db_url) else None
     site = settings.home / "site"
+    courier = AnswerCourier(ctx)  # receipts leave seconds after the answer (services/courier.py)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         site.mkdir(parents=True, exist_ok=True)  # before the first publication it is empty
         if links is not None:
             await links.open()
+        await courier.start()
         try:
             yield
         finally:
+            await courier.stop()
             if links is not None:
                 await links.close()
             ctx.db.dispose()
@@ -258,7 +263,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages = Pages()
     app.add_middleware(SecurityHeaders)
     _add_error_pages(app, pages)
-    _add_link_routes(app, ctx, links, pages)
+    _add_link_routes(app, ctx, links, pages, courier)
     _add_health(app, ctx)
     app.mount("/site", StaticFiles(directory=site, check_dir=False), name="site")
     if settings.env == "development" and settings.uses_dev_mailbox:
@@ -269,7 +274,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _add_link_routes(app: FastAPI, ctx: Context, links: LinkDatabase | None, pages: Pages) -> None:
+def _add_link_routes(
+    app: FastAPI, ctx: Context, links: LinkDatabase | None, pages: Pages, courier: AnswerCourier
+) -> None:
     refusals = _refusal_responses()
 
     @app.get("/r/{token}", response_class=HTMLResponse, responses=refusals)
@@ -298,7 +305,9 @@ def _add_link_routes(app: FastAPI, ctx: Context, links: LinkDatabase | None, pag
             recorded = answer_by_link(ctx, token, form.decision, form.comment)
         else:
             recorded = await answer_by_link_async(ctx, links, token, form.decision, form.comment)
-        return pages.render("recorded", **recorded)
+        page = pages.render("recorded", **recorded)
+        page.background = BackgroundTask(courier.wake)  # once the page is sent: the receipt
+        return page
 
 
 def _add_health(app: FastAPI, ctx: Context) -> None:
