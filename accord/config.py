@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from statemachines.errors import AccordError
+from statemachines.pacing import Limits
 
 Transport = Literal["none", "starttls", "tls"]
 SECRET_KEY_FILE = "secret_key"
@@ -130,6 +131,13 @@ class Settings(BaseModel):
             return "127.0.0.1", self.smtp_port or 1025
         default_port = {"none": 25, "starttls": 587, "tls": 465}[self.smtp_tls]
         return self.smtp_host, self.smtp_port or default_port
+
+    @property
+    def smtp_limits(self) -> Limits:
+        """The sending budget's limits (accord.services.pacing)."""
+        return Limits(
+            self.smtp_max_per_minute, self.smtp_max_per_day, self.smtp_budget_minute_seconds
+        )
 
     @property
     def uses_dev_mailbox(self) -> bool:

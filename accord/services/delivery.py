@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from accord.services.context import Context
 from accord.services.links import link_url, make_token
 from accord.services.outbox import claimable
-from accord.services.pacing import grant, limits_of, pause, refund, spend
+from accord.services.pacing import grant, pause, refund, spend
 from accord.services.statements import known_kinds
 from statemachines import rounds as rules
 from statemachines.errors import NotFound
@@ -57,9 +57,8 @@ PERSONAL = (
 
 @dataclass
 class DeliveryReport:
-    """`deferred`: rows put back untouched to keep to the sending budget or because the server
-    throttled (not failures); `next_at`: when the budget lets the next batch go, if it held
-    this call back."""
+    """`deferred`: rows put back to keep to the sending budget or because the server throttled
+    (not failures); `next_at`: when the budget lets the next batch go, if it ended this call."""
 
     sent: int = 0
     failed: int = 0
@@ -88,7 +87,7 @@ def deliver(
     allows nothing, the call waits for it up to `patience` seconds in all, then ends with
     `next_at`. `purposes`, if given, limits the call to those kinds of mail."""
     report = DeliveryReport()
-    limits = limits_of(ctx.settings)
+    limits = ctx.settings.smtp_limits
     waits_until = time.monotonic() + patience
     tried = after = 0
     while limit is None or tried < limit:
@@ -279,7 +278,7 @@ def _mark(
                 report.errors.append(f"outbox {d.key}: {d.error}")
         throttled = [d for d in deliveries if not d.ok and d.throttled]
         if throttled:
-            report.next_at = pause(uow, limits, now)
+            pause(uow, limits, now)
         uow.commit()
     report.sent += len(sent)
     report.failed += sum(1 for d in deliveries if not d.ok and d.permanent)

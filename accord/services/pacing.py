@@ -16,7 +16,6 @@ from datetime import datetime
 
 from sqlalchemy import select, text, update
 
-from accord.config import Settings
 from statemachines.pacing import Allowance, Limits, Spent, after_grant, allowance
 from storage import tables as t
 from storage.uow import UnitOfWork
@@ -35,21 +34,11 @@ _SPENT = select(
 ).where(t.smtp_budget.c.id == ROW)
 
 
-def limits_of(settings: Settings) -> Limits:
-    return Limits(
-        settings.smtp_max_per_minute,
-        settings.smtp_max_per_day,
-        settings.smtp_budget_minute_seconds,
-    )
-
-
 def grant(uow: UnitOfWork, limits: Limits, wanted: int, now: datetime) -> Allowance:
     """What this sender may claim now, in the claiming transaction. Unlimited, only a pause is
     read (no lock: nothing is spent); limited, the budget row is locked until the claim commits
     and `spend` records what was claimed."""
-    if not limits.limited:
-        return allowance(limits, _read(uow, lock=False), now, wanted)
-    return allowance(limits, _read(uow, lock=True), now, wanted)
+    return allowance(limits, _read(uow, lock=limits.limited), now, wanted)
 
 
 def spend(uow: UnitOfWork, limits: Limits, granted: Allowance, count: int) -> None:
@@ -85,18 +74,14 @@ def refund(uow: UnitOfWork, limits: Limits, granted: Allowance, count: int) -> N
         )
 
 
-def pause(uow: UnitOfWork, limits: Limits, now: datetime) -> datetime:
-    """Hold every sender off for a minute after the server throttled; until when."""
-    until = now + limits.pause
+def pause(uow: UnitOfWork, limits: Limits, now: datetime) -> None:
+    """Hold every sender off for a minute after the server throttled."""
     uow.session.execute(_ENSURE)
     uow.session.execute(
-        update(t.smtp_budget).where(t.smtp_budget.c.id == ROW).values(paused_until=until)
+        update(t.smtp_budget)
+        .where(t.smtp_budget.c.id == ROW)
+        .values(paused_until=now + limits.pause)
     )
-    return until
-
-
-def read_spent(uow: UnitOfWork) -> Spent:
-    return _read(uow, lock=False)
 
 
 def _read(uow: UnitOfWork, *, lock: bool) -> Spent:

@@ -19,7 +19,7 @@ from accord.config import Settings
 from accord.services.ready import check_ready, no_database, require_schema, safe_url
 from statemachines import rounds as rules
 from statemachines.errors import NotFound
-from statemachines.pacing import Limits, Spent, next_batch_at
+from statemachines.pacing import Spent, next_batch_at
 from storage import plain
 from storage.plain import Reader, utc
 
@@ -55,14 +55,9 @@ def queue(reader: Reader, settings: Settings, delivery: dict[str, int]) -> dict[
     runs), as the sending budget has it (ACCORD_SMTP_MAX_PER_MINUTE/DAY, or a pause after the
     server throttled)."""
     waiting = delivery["pending"] + delivery["sending"]
-    limits = Limits(
-        settings.smtp_max_per_minute,
-        settings.smtp_max_per_day,
-        settings.smtp_budget_minute_seconds,
-    )
     found = reader.rows(_BUDGET)
     spent = Spent(*found[0][:4], utc(found[0][4])) if found else Spent()
-    next_at = next_batch_at(limits, spent, datetime.now(UTC)) if waiting else None
+    next_at = next_batch_at(settings.smtp_limits, spent, datetime.now(UTC)) if waiting else None
     return {"waiting": waiting, "next_batch_at": next_at.isoformat() if next_at else None}
 
 
