@@ -70,9 +70,11 @@ def test_a_round_of_200_gets_one_invitation_each_and_no_minute_over_the_limit(
     bulk_round(ctx, 200)
     budget = {"smtp_max_per_minute": LIMIT, "smtp_budget_minute_seconds": MINUTE}
     with smtp_server(server) as port:
-        first = deliver(sender(ctx, port, **budget))  # what `rounds start` sends at once
-        # (none, if the claim came too late in its second for any to start)
-        assert first.sent <= LIMIT and first.next_at is not None
+        # What `rounds start` sends at once: what the budget allows, window by window, until a
+        # claim finds it spent (one window's worth; more on a machine so loaded that sending
+        # one takes longer than a window), then it says when the rest goes.
+        first = deliver(sender(ctx, port, **budget))
+        assert first.next_at is not None or first.sent == 200
         # Two workers sweep at the same moment, on one budget.
         workers = [sender(ctx, port, **budget) for _ in range(2)]
         reports: list[Any] = []
