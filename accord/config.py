@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from statemachines.errors import AccordError
+from statemachines.pacing import Limits
 
 Transport = Literal["none", "starttls", "tls"]
 SECRET_KEY_FILE = "secret_key"
@@ -77,7 +78,16 @@ class Settings(BaseModel):
     # crash; a third of it must exceed the time one message can take (retries included).
     outbox_lease_seconds: int = Field(default=600, ge=1)
     max_reminders: int = 3
+    # No reminder sooner than this after a member's invitation (or revision) or last reminder.
+    reminder_min_gap_hours: float = Field(default=24, ge=0)
     link_grace_hours: int = 72
+
+    # The provider's sending limits, one budget for every sender (accord.services.pacing).
+    smtp_max_per_minute: int | None = Field(default=None, ge=1)
+    smtp_max_per_day: int | None = Field(default=None, ge=1)
+    # Test-only: the length in seconds of the budget's "minute" (a day is 1,440 of them), so a
+    # test can pace a round in seconds on the real code path. Not for production.
+    smtp_budget_minute_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="before")
     @classmethod
@@ -121,6 +131,13 @@ class Settings(BaseModel):
             return "127.0.0.1", self.smtp_port or 1025
         default_port = {"none": 25, "starttls": 587, "tls": 465}[self.smtp_tls]
         return self.smtp_host, self.smtp_port or default_port
+
+    @property
+    def smtp_limits(self) -> Limits:
+        """The sending budget's limits (accord.services.pacing)."""
+        return Limits(
+            self.smtp_max_per_minute, self.smtp_max_per_day, self.smtp_budget_minute_seconds
+        )
 
     @property
     def uses_dev_mailbox(self) -> bool:

@@ -123,6 +123,7 @@ def populate(store: Store, rounds: int, actions: int, now: datetime) -> dict[str
                         "member_id": m,
                         "reply_key": f"{n:016x}{m:016x}",
                         "reminders_sent": 0,
+                        "asked_at": now - timedelta(days=20),
                         "decision": "endorse" if (n + m) % 3 == 0 else None,
                     }
                     for n in range(rounds)

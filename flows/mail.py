@@ -11,6 +11,7 @@ carries on (the database is the source of truth, the task run shows the failure)
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from uuid import UUID
 
@@ -42,26 +43,31 @@ class MailNotSent(Exception):
     retry_jitter_factor=0.5,
     cache_policy=NO_CACHE,
 )
-async def deliver_batch(ctx: Context, size: int, number: int) -> dict[str, int]:
-    """Claim up to `size` outbox rows, send them over reused SMTP connections, mark them."""
-    report = await blocking(deliver, ctx, limit=size, batch=min(size, BATCH))
+async def deliver_batch(
+    ctx: Context, size: int, number: int, patience: float = 0.0
+) -> dict[str, int]:
+    """Claim up to `size` outbox rows, send them over reused SMTP connections, mark them.
+    `paced` is 1 when the sending budget held some back (they wait in the outbox)."""
+    report = await blocking(deliver, ctx, limit=size, batch=min(size, BATCH), patience=patience)
     if report.retry_later:
         for error in report.errors[:3]:
             get_run_logger().warning(error)
         raise MailNotSent(
             f"{report.retry_later} message(s) to retry, {report.sent} sent, {report.failed} failed"
         )
-    return report.as_dict()
+    return {**report.as_dict(), "paced": int(report.next_at is not None)}
 
 
 async def deliver_outbox(
-    ctx: Context, *, batch: int = BATCH, progress_key: str | None = None
+    ctx: Context, *, batch: int = BATCH, progress_key: str | None = None, patience: float = 0.0
 ) -> dict[str, int]:
     """Send what is pending now, batch by batch; the number of batches is fixed at the start,
     so mail written meanwhile waits for the next run instead of keeping this one going.
 
     `retry_later` is what is still waiting in the outbox afterwards (pending, or claimed by a
-    batch that failed and not yet released)."""
+    batch that failed and not yet released). Under a sending budget the batches wait for it up to
+    `patience` seconds in all; what it still holds back waits for the next run."""
+    waits_until = time.monotonic() + patience
     pending = await blocking(pending_mail, ctx)
     batches = min(math.ceil(pending / batch), MAX_BATCHES)
     size = math.ceil(pending / batches) if batches else batch
@@ -70,7 +76,8 @@ async def deliver_outbox(
         return dict(totals)
     progress = await _progress(progress_key, pending)
     for number in range(1, batches + 1):
-        state = await deliver_batch(quote(ctx), size, number, return_state=True)
+        left = max(waits_until - time.monotonic(), 0.0)
+        state = await deliver_batch(quote(ctx), size, number, left, return_state=True)
         if state.is_failed():
             get_run_logger().warning(
                 "delivery stopped at batch %d of %d; the outbox keeps the rest for the next sweep",
@@ -78,9 +85,14 @@ async def deliver_outbox(
                 batches,
             )
             break
-        totals.update(await state.aresult())
+        result = await state.aresult()
+        paced = result.pop("paced", 0)
+        totals.update(result)
         if progress:
             await aupdate_progress_artifact(progress, 100 * number / batches)
+        if paced:
+            get_run_logger().info("the sending budget holds the rest back for the next run")
+            break
     totals["retry_later"] = await blocking(unsent_mail, ctx)
     get_run_logger().info("mail: %s", ", ".join(f"{k} {v}" for k, v in totals.items()))
     return dict(totals)

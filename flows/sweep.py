@@ -17,6 +17,7 @@ from accord.services.context import Context
 from accord.services.delivery import BATCH
 from accord.services.operations import open_round_ids, round_facts
 from accord.services.rounds import sweep_rounds
+from accord.services.sweep import SWEEP_PATIENCE_S
 from flows.artifacts import tally_table
 from flows.events import announce_transitions
 from flows.mail import deliver_outbox
@@ -39,7 +40,9 @@ async def sweep(batch: int = BATCH) -> dict[str, Any]:
         rounds = await sweep_rounds_task(quote(ctx))
         actions = await remind_actions_task(quote(ctx))
         await announce_transitions(ctx)
-        mail = await deliver_outbox(ctx, batch=batch, progress_key="outbox-delivery")
+        mail = await deliver_outbox(
+            ctx, batch=batch, progress_key="outbox-delivery", patience=SWEEP_PATIENCE_S
+        )
         for round_id in watched:
             await tally_table(await blocking(round_facts, ctx, round_id), only_if_changed=True)
         return {**rounds, **actions.as_dict(), **{f"mail_{k}": v for k, v in mail.items()}}

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -265,6 +266,9 @@ recipients = Table(
     Column("decided_at", UTCDateTime()),
     Column("reminders_sent", Integer, nullable=False, default=0),
     Column("last_reminded_at", UTCDateTime()),
+    # When the member was last asked (invitation, or a revision), on accord's clock (ACCORD_NOW):
+    # the reminder schedule starts there (statemachines.reminders).
+    Column("asked_at", UTCDateTime()),
     UniqueConstraint("round_id", "member_id", name="uq_recipients_round_member"),
 )
 
@@ -326,6 +330,19 @@ outbox = Table(
     Column("sent_at", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False, default=_utcnow),
     Index("ix_outbox_status_id", "status", "id"),
+)
+
+# One row (id 1): the messages granted to senders in the current minute and day (window numbers
+# counted from the epoch), and a pause after the server throttled. accord.services.pacing.
+smtp_budget = Table(
+    "smtp_budget",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("minute_window", BigInteger, nullable=False),
+    Column("minute_sent", Integer, nullable=False),
+    Column("day_window", BigInteger, nullable=False),
+    Column("day_sent", Integer, nullable=False),
+    Column("paused_until", UTCDateTime()),
 )
 
 inbound_messages = Table(

@@ -68,6 +68,11 @@ def deliver_now(ctx: Context, *, quiet: bool = False) -> None:
         line += f", {report.failed} failed"
     if report.retry_later:
         line += f", {report.retry_later} to retry (run `accord sweep` later)"
+    if report.next_at is not None:
+        line += (
+            f"; the rest waits for the sending budget (next batch at "
+            f"{report.next_at:%Y-%m-%d %H:%M:%S} UTC, sent by `accord sweep` or the workers)"
+        )
     sys.stderr.write(line + "\n")
     for error in report.errors[:5]:
         sys.stderr.write(f"  {error}\n")

@@ -38,6 +38,11 @@ def _print_round(result: dict[str, Any]) -> None:
         note = " (undeliverable)" if r["undeliverable"] else ""
         answer = f"{r['decision'] or 'pending'}{note}"
         typer.echo(f"  {r['email']:<40} {answer:<24} {r['delivery'] or 'not mailed'}")
+    queue = result.get("queue")
+    if queue and queue["waiting"]:
+        at = queue["next_batch_at"]
+        when = secretariat_time(at) if at else "as soon as a sender runs"
+        typer.echo(f"mail: {queue['waiting']} still queued; next batch {when}")
 
 
 def _delivery_warning(recipients: list[dict[str, Any]]) -> str | None:

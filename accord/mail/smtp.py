@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ from aiosmtplib import (
 )
 
 from accord.config import Settings, Transport
+from statemachines.pacing import THROTTLING
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +75,16 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What became of one message. `ok` with an `error`: some (not all) recipients refused."""
+    """What became of one message. `ok` with an `error`: some (not all) recipients refused.
+    `throttled`: the server's last answer said to slow down (statemachines.pacing.THROTTLING);
+    `started` False: the message was never offered to the server (the call stopped first)."""
 
     key: int | str
     ok: bool
     permanent: bool = False
     error: str | None = None
+    throttled: bool = False
+    started: bool = True
 
 
 class _Unreachable(Exception):
@@ -93,6 +99,7 @@ async def send_all(
     retries: int = 3,
     backoff: float = 0.5,
     on_result: Callable[[Delivery], None] | None = None,
+    start_before: float | None = None,
 ) -> list[Delivery]:
     """Deliver `messages`; the result has one Delivery per message, in the same order.
 
@@ -100,7 +107,9 @@ async def send_all(
     shared queue. A worker that cannot connect at all hands its message back and stops; once no
     worker is left, the messages still waiting fail (not permanently) with the connection error.
     `on_result`, if given, hears of each message as soon as the server has answered for it (so a
-    caller can record progress before the whole batch is done).
+    caller can record progress before the whole batch is done). No message starts after
+    `start_before` (a `time.monotonic()` moment: the end of the sending budget's window), nor
+    once a message was throttled to the end of its retries: those are returned not `started`.
     """
     if not isinstance(target, SmtpTarget):
         target = SmtpTarget.from_settings(target)
@@ -108,15 +117,35 @@ async def send_all(
     for index in range(len(messages)):
         queue.put_nowait(index)
     results: dict[int, Delivery] = {}
+    stop = _Stop(start_before)
     workers = [
-        _Worker(target, retries, backoff, on_result) for _ in range(min(connections, len(messages)))
+        _Worker(target, retries, backoff, on_result, stop)
+        for _ in range(min(connections, len(messages)))
     ]
     errors = await asyncio.gather(*(w.run(messages, queue, results) for w in workers))
     unreachable = next((e for e in errors if e), "not attempted")
-    return [
-        results.get(i) or Delivery(m.key, ok=False, error=unreachable)
-        for i, m in enumerate(messages)
-    ]
+    return [results.get(i) or _unsent(m.key, unreachable, stop) for i, m in enumerate(messages)]
+
+
+@dataclass
+class _Stop:
+    """Why the workers of one call stop taking messages: the budget's window ended, or the
+    server throttled a message to the end of its retries."""
+
+    start_before: float | None
+    throttled: str | None = None
+
+    def now(self) -> bool:
+        late = self.start_before is not None and time.monotonic() >= self.start_before
+        return late or self.throttled is not None
+
+
+def _unsent(key: int | str, unreachable: str, stop: _Stop) -> Delivery:
+    if stop.throttled is not None:
+        return Delivery(key, ok=False, error=f"not sent: {stop.throttled}", started=False)
+    if stop.now():
+        return Delivery(key, ok=False, error="not sent: the budget's minute ended", started=False)
+    return Delivery(key, ok=False, error=unreachable)
 
 
 class _Worker:
@@ -126,7 +155,9 @@ class _Worker:
         retries: int,
         backoff: float,
         on_result: Callable[[Delivery], None] | None = None,
+        stop: _Stop | None = None,
     ) -> None:
+        self.stop = stop or _Stop(None)
         self.target = target
         self.retries = retries
         self.backoff = backoff
@@ -138,7 +169,7 @@ class _Worker:
     ) -> str | None:
         """Deliver from the queue until it is empty; the connection error if it gave up."""
         try:
-            while not queue.empty():
+            while not queue.empty() and not self.stop.now():
                 index = queue.get_nowait()
                 try:
                     delivery = await self.deliver(messages[index])
@@ -146,6 +177,8 @@ class _Worker:
                     queue.put_nowait(index)
                     return str(exc)
                 results[index] = delivery
+                if delivery.throttled and self.stop.throttled is None:
+                    self.stop.throttled = f"the server throttled: {delivery.error}"
                 if self.on_result is not None:
                     self.on_result(delivery)
                 if not delivery.ok:
@@ -155,7 +188,7 @@ class _Worker:
             await self.close()
 
     async def deliver(self, message: Outgoing) -> Delivery:
-        reason, connected_once = "", False
+        reason, connected_once, throttled = "", False, False
         for attempt in range(self.retries + 1):
             if attempt:
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
@@ -172,20 +205,22 @@ class _Worker:
                 return Delivery(message.key, ok=True, error=_refusals(refused))
             except SMTPRecipientsRefused as exc:
                 reason = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+                throttled = any(r.code in THROTTLING for r in exc.recipients)
                 if all(r.code >= 500 for r in exc.recipients):
                     return Delivery(message.key, ok=False, permanent=True, error=reason)
             except SMTPResponseException as exc:
                 reason = _say(exc)
+                throttled = exc.code in THROTTLING
                 if exc.code >= 500:
                     return Delivery(message.key, ok=False, permanent=True, error=reason)
             except ValueError as exc:  # an address aiosmtplib refuses to put on the wire
                 return Delivery(message.key, ok=False, permanent=True, error=str(exc))
             except (SMTPException, OSError) as exc:  # dropped, timed out
                 await self.close()
-                reason = f"connection lost: {_say(exc)}"
+                reason, throttled = f"connection lost: {_say(exc)}", False
         if not connected_once:
             raise _Unreachable(reason)
-        return Delivery(message.key, ok=False, permanent=False, error=reason)
+        return Delivery(message.key, ok=False, error=reason, throttled=throttled)
 
     async def connected(self) -> SMTP:
         if self.client is None or not self.client.is_connected:

@@ -17,10 +17,10 @@ from typing import Any
 from accord.services.context import Context
 from accord.services.outbox import Mail, enqueue, is_queued
 from statemachines.actions import Action
+from statemachines.reminders import STAGES, stage_for
 from storage.uow import UnitOfWork
 
 SEND_HOUR = 8
-STAGES = {"14-days": 14, "3-days": 3}
 DIGEST_LIMIT = 50
 
 
@@ -32,17 +32,6 @@ class ReminderResult:
 
     def as_dict(self) -> dict[str, int]:
         return {"action_reminders": self.reminders, "action_digests": int(self.digest)}
-
-
-def stage_for(due: date, today: date) -> str | None:
-    """`overdue`, `3-days`, `14-days`, or None when no reminder is due yet."""
-    days = (due - today).days
-    if days < 0:
-        return "overdue"
-    for stage, before in sorted(STAGES.items(), key=lambda item: item[1]):
-        if days <= before:
-            return stage
-    return None
 
 
 def remind_actions(ctx: Context) -> ReminderResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from functools import cache
 from typing import Any
 
@@ -27,6 +27,7 @@ from accord.services.status import round_document
 from statemachines import rounds as rules
 from statemachines.errors import GuardFailed, InvalidInput, NotFound
 from statemachines.records import Group
+from statemachines.reminders import ReminderSchedule
 from statemachines.rounds import OPEN, Round
 from statemachines.statements import (
     CIRCULATED,
@@ -98,7 +99,7 @@ def start_round(
         rnd.ask(len(members))
         uow.rounds.add(rnd)
         uow.flush()
-        _add_recipients(uow, rnd, members)
+        _add_recipients(uow, rnd, members, now)
         purpose = "invitation" if mode == "endorse" else "consultation"
         enqueue(
             uow,
@@ -123,7 +124,7 @@ def start_round(
             },
         )
         uow.commit()
-        return _round_dict(uow, rnd)
+        return _round_dict(ctx, uow, rnd)
 
 
 def _check_rule_can_be_met(rule: rules.Rule, group: Group, members: int) -> None:
@@ -183,13 +184,16 @@ def _deliverable_members(uow: UnitOfWork, group_id: int) -> list[Any]:
     return list(uow.session.execute(query))
 
 
-def _add_recipients(uow: UnitOfWork, rnd: Round, members: Sequence[Any]) -> None:
+def _add_recipients(
+    uow: UnitOfWork, rnd: Round, members: Sequence[Any], asked_at: datetime
+) -> None:
     rows = [
         {
             "round_id": rnd.id,
             "member_id": m.id,
             "reply_key": secrets.token_hex(16),
             "reminders_sent": 0,
+            "asked_at": asked_at,
         }
         for m in members
     ]
@@ -208,6 +212,8 @@ def _ask(rnd: Round, member: Any, purpose: str) -> Mail:
     )
 
 
+# When a recipient was last asked; rows moved from a database before schema 0005 may lack it.
+_ASKED_AT = func.coalesce(t.recipients.c.asked_at, t.rounds.c.created_at).label("asked_at")
 _TALLY_COLUMNS = [t.rounds.c[f"tally_{key}"] for key in rules.TALLY_KEYS]
 
 
@@ -283,18 +289,18 @@ def close_round(ctx: Context, round_id: int) -> dict[str, Any]:
         rnd = _locked_round(uow, round_id)
         _close(ctx, uow, rnd, "closed_by_secretariat", now)
         uow.commit()
-        return _round_dict(uow, rnd)
+        return _round_dict(ctx, uow, rnd)
 
 
 def round_status(ctx: Context, round_id: int) -> dict[str, Any]:
     with ctx.uow(readonly=True) as uow:
-        return _round_dict(uow, uow.rounds.get(round_id))
+        return _round_dict(ctx, uow, uow.rounds.get(round_id))
 
 
-def _round_dict(uow: UnitOfWork, rnd: Round) -> dict[str, Any]:
+def _round_dict(ctx: Context, uow: UnitOfWork, rnd: Round) -> dict[str, Any]:
     """The round's document as `accord rounds status` prints it (written or flushed state)."""
     uow.flush()
-    return round_document(Reader.of_session(uow.session), rnd.id)
+    return round_document(Reader.of_session(uow.session), rnd.id, ctx.settings)
 
 
 def recipient_by_email(ctx: Context, round_id: int, email: str) -> int:
@@ -320,31 +326,43 @@ def member_by_email(ctx: Context, email: str) -> int:
         return int(member.id)
 
 
+def reminder_schedule(ctx: Context) -> ReminderSchedule:
+    settings = ctx.settings
+    return ReminderSchedule.of(
+        settings.reminder_days, settings.max_reminders, settings.reminder_min_gap_hours
+    )
+
+
 def due_reminders(
-    uow: UnitOfWork, rnd: Round, now: datetime, days: Sequence[int], maximum: int
+    uow: UnitOfWork, rnd: Round, now: datetime, schedule: ReminderSchedule
 ) -> list[tuple[int, str, int]]:
     """(member id, email, reminder number) of silent recipients whose next reminder is due."""
-    schedule = sorted(rnd.deadline - timedelta(days=d) for d in days)[:maximum]
     query = (
-        select(t.recipients.c.member_id, t.members.c.email, t.recipients.c.reminders_sent)
+        select(
+            t.recipients.c.member_id,
+            t.members.c.email,
+            t.recipients.c.reminders_sent,
+            _ASKED_AT,
+            t.recipients.c.last_reminded_at,
+        )
         .join(t.members)
+        .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
         .where(
             t.recipients.c.round_id == rnd.id,
             t.recipients.c.decision.is_(None),
             t.members.c.undeliverable.is_(False),
-            t.recipients.c.reminders_sent < len(schedule),
         )
     )
     return [
         (r.member_id, r.email, r.reminders_sent + 1)
         for r in uow.session.execute(query)
-        if now >= schedule[r.reminders_sent] and now < rnd.deadline
+        if schedule.due(rnd.deadline, r.asked_at, r.last_reminded_at, now)
     ]
 
 
 def remind(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> int:
     """Write the reminders now due, threaded to each member's invitation."""
-    due = due_reminders(uow, rnd, now, ctx.settings.reminder_days, ctx.settings.max_reminders)
+    due = due_reminders(uow, rnd, now, reminder_schedule(ctx))
     threads = asking_message_ids(uow, rnd.id) if due else {}
     mails = [
         Mail(
@@ -398,10 +416,11 @@ def _rounds_to_move(ctx: Context, uow: UnitOfWork, now: datetime) -> tuple[list[
     open_rounds = list(uow.session.execute(_OPEN_ROUNDS))
     if not open_rounds:
         return [], []
-    silent: dict[int, set[int]] = {}  # reminders already sent to each round's silent recipients
-    for round_id, sent in uow.session.execute(_OPEN_SILENT):
-        silent.setdefault(round_id, set()).add(sent)
-    days, maximum = ctx.settings.reminder_days, ctx.settings.max_reminders
+    # When each round's silent recipients were asked and last reminded (few distinct pairs)
+    silent: dict[int, set[tuple[datetime, datetime | None]]] = {}
+    for round_id, asked_at, reminded_at in uow.session.execute(_OPEN_SILENT):
+        silent.setdefault(round_id, set()).add((asked_at, reminded_at))
+    schedule = reminder_schedule(ctx)
     due = []
     for rnd in open_rounds:
         tally = rules.Tally.kept_by(rnd)
@@ -409,9 +428,9 @@ def _rounds_to_move(ctx: Context, uow: UnitOfWork, now: datetime) -> tuple[list[
         if rules.close_reason(rule, tally, rnd.deadline, now, rnd.mode):
             due.append(rnd.id)
             continue
-        schedule = sorted(rnd.deadline - timedelta(days=d) for d in days)[:maximum]
-        if now < rnd.deadline and any(
-            sent < len(schedule) and now >= schedule[sent] for sent in silent.get(rnd.id, ())
+        if any(
+            schedule.due(rnd.deadline, asked, reminded, now)
+            for asked, reminded in silent.get(rnd.id, ())
         ):
             due.append(rnd.id)
     return [rnd.id for rnd in open_rounds], due
@@ -429,7 +448,7 @@ _OPEN_ROUNDS = (
     .order_by(t.rounds.c.id)
 )
 _OPEN_SILENT = (
-    select(t.recipients.c.round_id, t.recipients.c.reminders_sent)
+    select(t.recipients.c.round_id, _ASKED_AT, t.recipients.c.last_reminded_at)
     .distinct()
     .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
     .join(t.members, t.members.c.id == t.recipients.c.member_id)
@@ -516,7 +535,12 @@ def _reask(
         update(t.recipients)
         .where(t.recipients.c.round_id == rnd.id)
         .values(
-            decision=None, decision_sha256=None, comment=None, decided_at=None, reminders_sent=0
+            decision=None,
+            decision_sha256=None,
+            comment=None,
+            decided_at=None,
+            reminders_sent=0,
+            asked_at=ctx.now(),
         )
     )
     query = (

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from accord.config import Settings
 from accord.services.ready import check_ready, no_database, require_schema, safe_url
 from statemachines import rounds as rules
 from statemachines.errors import NotFound
+from statemachines.pacing import Spent, next_batch_at
 from storage import plain
 from storage.plain import Reader, utc
 
@@ -43,15 +45,30 @@ WHERE outbox.round_id = %s AND outbox.purpose IN ('invitation', 'consultation', 
 ORDER BY outbox.id
 """
 QUEUED, SENT, FAILED, BOUNCED = "queued", "sent", "failed", "bounced"
+_BUDGET = (
+    "SELECT minute_window, minute_sent, day_window, day_sent, paused_until"
+    " FROM smtp_budget WHERE id = 1"
+)
 
 
 def round_status(settings: Settings, round_id: int) -> dict[str, Any]:
     """`accord rounds status`: the round's document, read without SQLAlchemy where possible."""
     with _reading(settings.db_url) as reader:
-        return round_document(reader, round_id)
+        return round_document(reader, round_id, settings)
 
 
-def round_document(reader: Reader, round_id: int) -> dict[str, Any]:
+def queue(reader: Reader, settings: Settings, delivery: dict[str, int]) -> dict[str, Any]:
+    """The round's mail still to go, and when the next batch may (null: as soon as a sender
+    runs), as the sending budget has it (ACCORD_SMTP_MAX_PER_MINUTE/DAY, or a pause after the
+    server throttled)."""
+    waiting = delivery["pending"] + delivery["sending"]
+    found = reader.rows(_BUDGET)
+    spent = Spent(*found[0][:4], utc(found[0][4])) if found else Spent()
+    next_at = next_batch_at(settings.smtp_limits, spent, datetime.now(UTC)) if waiting else None
+    return {"waiting": waiting, "next_batch_at": next_at.isoformat() if next_at else None}
+
+
+def round_document(reader: Reader, round_id: int, settings: Settings) -> dict[str, Any]:
     found = reader.rows(_ROUND, round_id)
     if not found:
         raise NotFound(f"no round with id {round_id}")
@@ -85,6 +102,7 @@ def round_document(reader: Reader, round_id: int) -> dict[str, Any]:
                 "undeliverable": bool(undeliverable),
             }
         )
+    counts = delivery(reader, round_id)
     return {
         "id": id_,
         "statement_id": statement_id,
@@ -99,7 +117,8 @@ def round_document(reader: Reader, round_id: int) -> dict[str, Any]:
         "text_sha256": text_sha256,
         "flagged_political": bool(flagged_political),
         "tally": rules.tally(r["decision"] for r in recipients).as_dict(),
-        "delivery": delivery(reader, round_id),
+        "delivery": counts,
+        "queue": queue(reader, settings, counts),
         "recipients": with_invitation_delivery(recipients, invitation_delivery(reader, round_id)),
     }
 

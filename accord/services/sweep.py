@@ -7,9 +7,13 @@ from accord.services.delivery import deliver
 from accord.services.reminders import remind_actions
 from accord.services.rounds import sweep_rounds
 
+# Under a sending budget (ACCORD_SMTP_MAX_PER_MINUTE/DAY) a sweep keeps sending as the budget
+# allows for up to this long, less than the 5 minutes between scheduled sweeps; the rest waits.
+SWEEP_PATIENCE_S = 240.0
+
 
 def sweep(ctx: Context) -> dict[str, int]:
     rounds = sweep_rounds(ctx)
     actions = remind_actions(ctx)
-    mail = deliver(ctx)
+    mail = deliver(ctx, patience=SWEEP_PATIENCE_S)
     return {**rounds, **actions.as_dict(), **{f"mail_{k}": v for k, v in mail.as_dict().items()}}

@@ -44,6 +44,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -56,6 +57,7 @@ from accord.services.answering import (
     reply_page,
 )
 from accord.services.context import Context
+from accord.services.courier import AnswerCourier
 from accord.services.links import BadLink, ExpiredLink
 from accord.web.calendar import calendar_router
 from accord.web.site import SiteFiles
@@ -256,14 +258,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ctx = Context(settings, channel="link", _db=app_database(settings.db_url))
     store = answer_store(ctx)
     site = settings.home / "site"
+    courier = AnswerCourier(ctx)  # receipts leave seconds after the answer (services/courier.py)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         site.mkdir(parents=True, exist_ok=True)  # before the first publication it is empty
         await store.open()
+        await courier.start()
         try:
             yield
         finally:
+            await courier.stop()
             await store.close()
 
     app = FastAPI(
@@ -276,7 +281,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages = Pages()
     app.add_middleware(SecurityHeaders)
     _add_error_pages(app, pages)
-    _add_link_routes(app, ctx, store, pages)
+    _add_link_routes(app, ctx, store, pages, courier)
     _add_health(app, store)
     app.include_router(calendar_router(ctx))
     app.mount("/site", SiteFiles(directory=site, check_dir=False), name="site")
@@ -322,7 +327,9 @@ def in_worker_threads(threads: int) -> Runner:
     return run
 
 
-def _add_link_routes(app: FastAPI, ctx: Context, store: AnswerStore, pages: Pages) -> None:
+def _add_link_routes(
+    app: FastAPI, ctx: Context, store: AnswerStore, pages: Pages, courier: AnswerCourier
+) -> None:
     refusals = _refusal_responses()
 
     @app.get("/r/{token}", response_class=HTMLResponse, responses=refusals)
@@ -346,7 +353,9 @@ def _add_link_routes(app: FastAPI, ctx: Context, store: AnswerStore, pages: Page
         """Record the pressed button (a refusal is the one the GET would show)."""
         form = await read_answer_form(request)
         recorded = await answer_by_link(ctx, store, token, form.decision, form.comment)
-        return pages.render("recorded", **recorded)
+        page = pages.render("recorded", **recorded)
+        page.background = BackgroundTask(courier.wake)  # once the page is sent: the receipt
+        return page
 
 
 def _add_health(app: FastAPI, store: AnswerStore) -> None:

@@ -84,6 +84,7 @@ def test_status_read_by_the_driver_is_the_round_status(ctx, monkeypatch) -> None
     _answer(ctx, rnd["id"], members[1], "decline", "political: not for us")
     assert plain.handles(ctx.settings.db_url)  # both test databases are opened by the driver
     read = status.round_status(ctx.settings, rnd["id"])
+    assert read["queue"] == {"waiting": 9, "next_batch_at": None}  # 7 asked, 2 receipts
     assert read == round_status(ctx, rnd["id"])
     assert read["tally"] == {"endorse": 1, "decline": 1, "abstain": 0, "pending": 5}
     assert read["deadline"] == DEADLINE.isoformat()

@@ -473,6 +473,39 @@ def test_mail_that_cannot_go_now_loses_no_reply(ctx, members, imap_server, monke
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_poll_mails_the_receipt_at_once_or_else_the_next_sweep_does(
+    ctx, members, imap_server
+) -> None:
+    """A reply by email: its receipt reaches the SMTP server before `replies poll` returns; with
+    the server down, the reply is recorded and the receipt waits (pending) for the sweep."""
+    from accord.services.delivery import deliver
+    from tests.integration.test_smtp import Recorder
+    from tests.servers import smtp_server
+
+    port = free_port()  # nothing listens there yet
+    ctx = reading(ctx, imap_server, smtp_host="127.0.0.1", smtp_port=port)
+    round_id = open_round(ctx)
+    folder = ctx.settings.imap_folder
+    deliver_to(
+        imap_server, folder, mail("gmail_top_posting.eml", **addressee(ctx, round_id, "barry"))
+    )
+    down = poll_mailbox(ctx)
+    assert down["recorded"] == 1 and down["mail"]["sent"] == 0
+    assert decisions(ctx, round_id)["barry"][0] == "endorse"
+    (receipt,) = outbox(ctx, "receipt")
+    assert receipt.status == "pending" and receipt.last_error.startswith("cannot connect")
+    server = Recorder()
+    with smtp_server(server, port):
+        deliver(ctx)  # the next sweep's delivery
+        assert server.kept[receipt.message_id] == 1
+        deliver_to(imap_server, folder, reply(ctx, round_id, "gemma", "decline"))
+        poll_mailbox(ctx)
+        (later,) = [r for r in outbox(ctx, "receipt") if r.id != receipt.id]
+        assert server.kept[later.message_id] == 1  # sent by the poll itself
+    assert {r.status for r in outbox(ctx, "receipt")} == {"sent"}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_busy_shared_inbox_neither_hides_nor_delays_replies(ctx, members, imap_server) -> None:
     ctx = reading(ctx, imap_server)
     round_id = open_round(ctx)

@@ -184,7 +184,11 @@ def _fill_as_0001(ctx: Context) -> None:
 
 
 # Columns added after 0001 to tables that existed then.
-ADDED_COLUMNS = {"rounds": ["tally_endorse", "tally_decline", "tally_abstain", "tally_pending"]}
+ADDED_COLUMNS = {
+    "rounds": ["tally_endorse", "tally_decline", "tally_abstain", "tally_pending"],
+    "recipients": ["asked_at"],
+}
+NEW_TABLES = ("outbox", "inbound_messages", "smtp_budget")
 
 
 def _dump(engine: Engine, names: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -208,6 +212,13 @@ def _kept_tally(engine: Engine, round_id: int) -> dict[str, int]:
     return {name.removeprefix("tally_"): value for name, value in row._mapping.items()}
 
 
+def _asked_at_is_the_round_creation(engine: Engine) -> bool:
+    query = select(t.recipients.c.asked_at, t.rounds.c.created_at).join(t.rounds)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return bool(rows) and all(asked == created for asked, created in rows)
+
+
 @pytest.mark.own_database  # it takes the schema back to 0001
 def test_accord_init_migrates_an_older_schema_in_place_without_loss(
     db_url: str, accord_env: dict[str, str]
@@ -218,7 +229,7 @@ def test_accord_init_migrates_an_older_schema_in_place_without_loss(
     ctx = Context(load_settings(), _db=db)
     try:
         _fill_as_0001(ctx)
-        old_tables = [n for n in t.metadata.tables if n not in ("outbox", "inbound_messages")]
+        old_tables = [n for n in t.metadata.tables if n not in NEW_TABLES]
         before = _dump(db.engine, old_tables)
         refused = run("rounds", "status", "1")  # the older schema is refused, not misread
         assert refused.code == 1 and "accord init" in refused.stderr
@@ -234,6 +245,7 @@ def test_accord_init_migrates_an_older_schema_in_place_without_loss(
         status = json.loads(run("rounds", "status", "1", "--json").stdout)
         assert status["tally"] == {"endorse": 3, "decline": 0, "abstain": 0, "pending": 4}
         assert _kept_tally(db.engine, 1) == status["tally"]  # counted once by the migration
+        assert _asked_at_is_the_round_creation(db.engine)  # filled in by 0005
         again = run("init")
         assert "up to date" in again.stdout
         figure(
