@@ -316,7 +316,7 @@ def test_cli_commands_that_move_things_are_flow_runs_with_the_same_output(
     assert {"kind:awareness-day", "group:advisory-group", "mode:endorse"} <= set(circulate.tags)
     # What the work needs and nothing else: no secret, no reply key, no setting.
     assert {r.name.split("/")[0]: set(r.parameters) for r in runs} == {
-        "import": {"path"},
+        "import": {"path", "dry_run", "partial", "update", "meeting_date", "next_meeting"},
         "circulate": {"statement_id", "group", "rule", "deadline", "mode", "batch"},
         "sweep": {"batch"},
     }
