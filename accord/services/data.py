@@ -21,8 +21,8 @@ from storage.tables import UTCDateTime, metadata
 
 FORMAT = "accord-export"
 # The schemas whose exports this accord imports: 0003 differs only by the rounds' tallies, which
-# the import counts anyway.
-READABLE_SCHEMAS = ("0003", SCHEMA_HEAD)
+# the import counts anyway; 0004 only lacks the console's tables (users, sessions).
+READABLE_SCHEMAS = ("0003", "0004", SCHEMA_HEAD)
 SEEDED = ("kinds", "audit_head")  # rows `accord init` writes into a new database
 
 
