@@ -114,7 +114,7 @@ class UserStore:
 
     def failures_since(self, email: str, address: str, since: datetime) -> tuple[int, int]:
         """Failed logins since `since`: (for the account, from the address)."""
-        recent = login_failures.c.at >= since
+        recent = login_failures.c.at > since
         for_email = func.count().filter(login_failures.c.email == email)
         from_address = func.count().filter(login_failures.c.address == address)
         matching = or_(login_failures.c.email == email, login_failures.c.address == address)

@@ -58,6 +58,8 @@ from accord.services.answers import (
 from accord.services.context import Context
 from accord.services.links import BadLink, ExpiredLink
 from accord.services.rounds import RoundClosed, StaleText
+from accord.web.console import CONSOLE_HEADERS, create_console
+from accord.web.console.security import PREFIX as CONSOLE_PREFIX
 from statemachines.errors import AccordError, Conflict, InvalidInput, NotFound
 from storage.aio import LinkDatabase
 from storage.plain import postgresql_uri
@@ -132,6 +134,8 @@ def _refusal_responses() -> dict[int | str, dict[str, Any]]:
 
 def headers_for(path: str) -> dict[str, str]:
     """Headers for every response; a member's page (or its refusal) is never cached."""
+    if path.startswith(CONSOLE_PREFIX):
+        return CONSOLE_HEADERS
     if path.startswith(LINK_PREFIX):
         return {**SECURITY_HEADERS, "Cache-Control": "no-store"}
     return SECURITY_HEADERS
@@ -261,6 +265,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_link_routes(app, ctx, links, pages)
     _add_health(app, ctx)
     app.mount("/site", StaticFiles(directory=site, check_dir=False), name="site")
+    app.mount(CONSOLE_PREFIX, create_console(ctx), name="console")
     if settings.env == "development" and settings.uses_dev_mailbox:
         from accord.mail.devmailbox import mailbox_folder
         from accord.web.mailbox import mailbox_router
