@@ -6,10 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select, update
 
 from statemachines.actions import TERMINAL
-from storage.tables import actions, audit_log, groups, meetings, objectives, rounds, statements
+from storage.tables import (
+    actions,
+    audit_log,
+    decisions,
+    groups,
+    meetings,
+    members,
+    objectives,
+    outbox,
+    recipients,
+    rounds,
+    statements,
+)
 
 
 @dataclass(frozen=True)
@@ -118,3 +130,126 @@ def last_record_entries(connection: Connection, count: int) -> list[RecordRow]:
         .limit(count)
     )
     return [RecordRow(*row) for row in connection.execute(query)]
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    id: int
+    title: str
+    kind: str
+    state: str
+    political: bool
+    version: int
+    rounds: int
+    updated_at: datetime
+
+
+def statements_list(connection: Connection) -> list[StatementRow]:
+    """Every statement, newest first, with how many rounds it had (one query)."""
+    counted = (
+        select(rounds.c.statement_id, func.count().label("n"))
+        .group_by(rounds.c.statement_id)
+        .subquery()
+    )
+    query = (
+        select(
+            statements.c.id,
+            statements.c.title,
+            statements.c.kind,
+            statements.c.state,
+            statements.c.political,
+            statements.c.version,
+            func.coalesce(counted.c.n, 0),
+            statements.c.updated_at,
+        )
+        .outerjoin(counted, counted.c.statement_id == statements.c.id)
+        .order_by(statements.c.id.desc())
+    )
+    return [StatementRow(*row) for row in connection.execute(query)]
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    member_id: int
+    email: str
+    name: str
+    language: str
+    timezone: str
+    decision: str | None
+    comment: str | None
+    decided_at: datetime | None
+    channel: str | None
+    stale: bool
+    reminders_sent: int
+    undeliverable: bool
+    delivery: str | None  # the latest mail to them in this round: pending, sending, sent, failed
+
+
+def round_recipients(connection: Connection, round_id: int) -> list[RecipientRow]:
+    """A round's recipients with their answer's channel and their latest mail's state, in one
+    query (the latest decision and the latest outbox row of each member, by id)."""
+    last_decision = (
+        select(decisions.c.member_id, func.max(decisions.c.id).label("id"))
+        .where(decisions.c.round_id == round_id)
+        .group_by(decisions.c.member_id)
+        .subquery()
+    )
+    last_mail = (
+        select(outbox.c.member_id, func.max(outbox.c.id).label("id"))
+        .where(outbox.c.round_id == round_id)
+        .group_by(outbox.c.member_id)
+        .subquery()
+    )
+    stale = (recipients.c.decision.is_not(None)) & (
+        recipients.c.decision_sha256 != rounds.c.text_sha256
+    )
+    query = (
+        select(
+            members.c.id,
+            members.c.email,
+            members.c.name,
+            members.c.language,
+            members.c.timezone,
+            recipients.c.decision,
+            recipients.c.comment,
+            recipients.c.decided_at,
+            decisions.c.channel,
+            stale,
+            recipients.c.reminders_sent,
+            members.c.undeliverable,
+            outbox.c.status,
+        )
+        .join(members, members.c.id == recipients.c.member_id)
+        .join(rounds, rounds.c.id == recipients.c.round_id)
+        .outerjoin(last_decision, last_decision.c.member_id == recipients.c.member_id)
+        .outerjoin(decisions, decisions.c.id == last_decision.c.id)
+        .outerjoin(last_mail, last_mail.c.member_id == recipients.c.member_id)
+        .outerjoin(outbox, outbox.c.id == last_mail.c.id)
+        .where(recipients.c.round_id == round_id)
+        .order_by(members.c.name, members.c.id)
+    )
+    return [RecipientRow(*row[:9], bool(row[9]), *row[10:]) for row in connection.execute(query)]
+
+
+def silent_recipients(connection: Connection, round_id: int) -> list[tuple[int, str, int]]:
+    """(member id, email, reminders sent) of the round's deliverable members with no answer."""
+    query = (
+        select(members.c.id, members.c.email, recipients.c.reminders_sent)
+        .join(members, members.c.id == recipients.c.member_id)
+        .where(
+            recipients.c.round_id == round_id,
+            recipients.c.decision.is_(None),
+            members.c.undeliverable.is_(False),
+        )
+    )
+    return [(int(a), str(b), int(c)) for a, b, c in connection.execute(query)]
+
+
+def mark_reminded(
+    connection: Connection, round_id: int, member_id: int, n: int, at: datetime
+) -> None:
+    connection.execute(
+        update(recipients)
+        .where(recipients.c.round_id == round_id, recipients.c.member_id == member_id)
+        .values(reminders_sent=n, last_reminded_at=at)
+    )

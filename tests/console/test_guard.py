@@ -60,6 +60,7 @@ def test_a_viewer_sees_every_page_and_every_post_is_refused(ctx: Context, consol
     before = snapshot(ctx)
     posts = [t for m, t in console_routes(ctx) if m == "POST" and t not in OWN_ACCOUNT]
     guarded = [t for t in posts if t not in PUBLIC_PAGES and t != "/console/login"]
+    assert "/console/rounds/{round_id}/close" in guarded
     for template in guarded:
         answer = console.post(filled(template), {"reason": "x", "note": "x"})
         assert answer.status_code == 403, (template, answer.status_code)

@@ -68,6 +68,7 @@ class Pages:
         env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
         env.filters["when"] = lambda moment: self.when(moment, lang)
         env.filters["left"] = lambda delta: time_left(delta, lang)
+        env.filters["local"] = lambda moment, zone: self.when_in(moment, zone, lang)
         env.globals["lang"] = lang
         return env
 
@@ -75,6 +76,12 @@ class Pages:
         value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
         local = value.astimezone(self.zone)
         return format_datetime(local, "yyyy-MM-dd HH:mm", locale=lang)
+
+    def when_in(self, moment: datetime | str, zone: str, lang: str) -> str:
+        """A moment as a member reads it in their own zone."""
+        value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+        local = value.astimezone(ZoneInfo(zone))
+        return f"{format_datetime(local, 'yyyy-MM-dd HH:mm', locale=lang)} ({zone})"
 
     def render(
         self,
