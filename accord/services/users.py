@@ -211,3 +211,17 @@ def set_language(ctx: Context, user_id: int, language: str) -> None:
     with ctx.uow() as uow:
         UserStore(uow.connection).change(user_id, ctx.now(), language=language)
         uow.commit()
+
+
+def set_password(ctx: Context, email: str, password: str) -> UserView:
+    """Set an account's password directly (`accord up --demo`); its sessions end."""
+    hashed = hasher().hash(checked_password(password))
+    now = ctx.now()
+    with ctx.uow() as uow:
+        store = UserStore(uow.connection)
+        user = _existing(store, email)
+        store.change(user.id, now, password_hash=hashed, token_sha256=None, token_expires_at=None)
+        store.close_sessions_of(user.id)
+        ctx.record(uow, entity_type="user", entity_id=user.id, action="set-password", at=now)
+        uow.commit()
+    return view(user)

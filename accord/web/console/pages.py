@@ -69,6 +69,7 @@ class Pages:
         env.filters["when"] = lambda moment: self.when(moment, lang)
         env.filters["left"] = lambda delta: time_left(delta, lang)
         env.filters["local"] = lambda moment, zone: self.when_in(moment, zone, lang)
+        env.filters["paragraphs"] = paragraphs
         env.globals["lang"] = lang
         return env
 
@@ -117,6 +118,12 @@ def with_csrf_cookie(request: Request, response: Response) -> Response:
         response.set_cookie(CSRF_COOKIE, new, samesite="strict", **options)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def paragraphs(text: str) -> list[str]:
+    """A statement's text as members read it: paragraphs separated by blank lines."""
+    parts = text.replace("\r\n", "\n").split("\n\n")
+    return [part.strip() for part in parts if part.strip()]
 
 
 def time_left(delta: timedelta, lang: str) -> str:

@@ -18,7 +18,7 @@ from accord.services.statement_pages import (
 )
 from accord.services.statements import draft_statement
 from accord.web.console.forms import Errors, msg
-from accord.web.console.pages import Pages
+from accord.web.console.pages import Pages, paragraphs
 from accord.web.console.security import GUARDED, PREFIX, Refused, who
 from statemachines.errors import AccordError, NotFound
 
@@ -26,9 +26,10 @@ router = APIRouter(dependencies=GUARDED)
 TEXT_LIMIT = 100_000
 
 
-def paragraphs(text: str) -> list[str]:
-    """The text as members read it: paragraphs separated by blank lines."""
-    return [part.strip() for part in text.replace("\r\n", "\n").split("\n\n") if part.strip()]
+def lines(text: str) -> str:
+    """A textarea's text with the line ends a file has (browsers send CRLF): the fingerprint of
+    a text drafted in the console is the one of the same text drafted from a file."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _pages(request: Request) -> Pages:
@@ -78,6 +79,7 @@ def draft(
 ) -> Response:
     """`preview` shows the text as members will read it; `save` drafts it."""
     current = who(request)
+    body = lines(body)
     values: dict[str, object] = {"title": title, "kind": kind, "body": body, "political": political}
     errors = Errors()
     if not title.strip():
@@ -240,6 +242,7 @@ def revise(
 ) -> Response:
     """`preview` shows the diff and the answers that would go stale; `save` revises."""
     current = who(request)
+    body = lines(body)
     errors = Errors()
     try:
         preview = revision_preview(current.ctx, statement_id, body)
