@@ -67,5 +67,10 @@ def test_every_page_passes_axe(ctx: Context, axe_context: BrowserContext, consol
     check(page, "statement-revise-diff")
     page.goto(f"{base}/rounds/{rnd.round_id}")
     check(page, "round")
+    page.goto(f"{base}/actions?overdue=1")
+    check(page, "actions")
+    page.get_by_role("link", name="Advisory Group members to provide feedback").first.click()
+    page.get_by_role("button", name="Assess").click()  # no outcome: the error beside it
+    check(page, "action")
     page.goto(f"{base}/rounds/999")
     check(page, "refused")

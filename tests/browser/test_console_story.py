@@ -1,5 +1,5 @@
 """The console as the secretariat uses it, in Chromium with the CSP enforced: log in by
-keyboard, draft a statement with its preview, start a round, watch the dashboard's tally move
+keyboard, assess and start an action, draft a statement with its preview, start a round, watch the dashboard's tally move
 (htmx) while a member answers by link in another browser context, close the round, publish."""
 
 from __future__ import annotations
@@ -40,6 +40,17 @@ def test_draft_circulate_watch_the_tally_close_and_publish(
     import_members(ctx, FIXTURES / "members.csv")
     import_report(ctx, SAMPLE_REPORT)
     log_in(page, console_url, SECRETARIAT)
+
+    page.get_by_role("link", name="Actions").click()
+    page.get_by_label("Overdue only").check()
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("link", name="Advisory Group members to provide feedback").first.click()
+    page.get_by_label("accepted").check()
+    page.get_by_role("button", name="Assess").click()
+    expect(page.locator("h1")).to_contain_text("assessed")
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("h1")).to_contain_text("in_progress")
+    expect(page.get_by_role("cell", name="assess → assessed")).to_be_visible()
 
     page.get_by_role("link", name="Statements").click()
     page.get_by_role("link", name="Draft a statement").click()
