@@ -1,6 +1,7 @@
 """The console as the secretariat uses it, in Chromium with the CSP enforced: log in by
-keyboard, assess and start an action, draft a statement with its preview, start a round, watch the dashboard's tally move
-(htmx) while a member answers by link in another browser context, close the round, publish."""
+keyboard, assess and start an action, draft a statement with its preview, start a round, watch
+the dashboard's tally move (htmx) while a member answers by link in another browser context,
+close the round, publish."""
 
 from __future__ import annotations
 
