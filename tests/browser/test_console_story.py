@@ -1,17 +1,18 @@
 """The console as the secretariat uses it, in Chromium with the CSP enforced: log in by
-keyboard, assess and start an action, draft a statement with its preview, start a round, watch
-the dashboard's tally move (htmx) while a member answers by link in another browser context,
-close the round, publish."""
+keyboard, upload the sample report (preview, confirm), assess and start an action, draft a
+statement with its preview, start a round, watch the dashboard's tally move (htmx) while a
+member answers by link in another browser context, close the round, publish, download the
+follow-up docx."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
 from accord.services.context import Context
 from accord.services.members import import_members
-from accord.services.reports import import_report
 from accord.services.rounds import round_status
 from tests.browser.conftest import log_in
 from tests.conftest import FIXTURES, SAMPLE_REPORT
@@ -39,10 +40,15 @@ def test_draft_circulate_watch_the_tally_close_and_publish(
     ctx: Context, page: Page, browser: Browser, console_url: str
 ) -> None:
     import_members(ctx, FIXTURES / "members.csv")
-    import_report(ctx, SAMPLE_REPORT)
     log_in(page, console_url, SECRETARIAT)
 
-    page.get_by_role("link", name="Actions").click()
+    page.get_by_role("link", name="Reports").click()
+    page.get_by_label("Report file").set_input_files(str(SAMPLE_REPORT))
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_role("heading", name="Objective 1", exact=False).first).to_be_visible()
+    page.get_by_role("button", name="Import this report").click()
+    expect(page.get_by_role("heading", name="Actions", level=1)).to_be_visible()
+
     page.get_by_label("Overdue only").check()
     page.get_by_role("button", name="Filter").click()
     page.get_by_role("link", name="Advisory Group members to provide feedback").first.click()
@@ -101,3 +107,9 @@ def test_draft_circulate_watch_the_tally_close_and_publish(
     expect(page.get_by_role("link", name="The published page")).to_be_visible()
     page.get_by_role("link", name="The published page").click()
     expect(page.locator("h1")).to_contain_text("International Migrants Day")
+
+    page.goto(f"{console_url}/console/reports")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download as Word (.docx)").click()
+    assert download.value.suggested_filename == "followup.docx"
+    assert Path(download.value.path()).read_bytes().startswith(b"PK")

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from accord.services.context import Context
-from accord.web.console import actions, auth, dashboard, rounds, statements
+from accord.web.console import actions, auth, dashboard, reports, rounds, statements
 from accord.web.console.pages import Pages
 from accord.web.console.security import PREFIX, NeedLogin, Refused
 from accord.web.console.security import Keys as _Keys
@@ -38,7 +38,14 @@ def create_console(ctx: Context) -> FastAPI:
     app.state.ctx = ctx
     app.state.keys = _Keys.of(ctx)
     app.state.pages = Pages(ctx.settings.timezone)
-    routers = (auth.router, dashboard.router, statements.router, rounds.router, actions.router)
+    routers = (
+        auth.router,
+        dashboard.router,
+        statements.router,
+        rounds.router,
+        actions.router,
+        reports.router,
+    )
     for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

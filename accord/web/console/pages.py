@@ -65,7 +65,11 @@ class Pages:
             auto_reload=False,
             extensions=["jinja2.ext.i18n"],
         )
-        env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+        catalogue = translations(lang)
+        env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
+        # A message that may hold what a user typed (an error naming their input): translated
+        # when the catalogue has it, and escaped like any text (`_()` marks its result safe).
+        env.filters["tr"] = catalogue.gettext
         env.filters["when"] = lambda moment: self.when(moment, lang)
         env.filters["left"] = lambda delta: time_left(delta, lang)
         env.filters["local"] = lambda moment, zone: self.when_in(moment, zone, lang)
