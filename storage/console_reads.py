@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, literal, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from statemachines.actions import TERMINAL
 from storage.tables import (
@@ -16,6 +18,7 @@ from storage.tables import (
     groups,
     meetings,
     members,
+    memberships,
     objectives,
     outbox,
     recipients,
@@ -253,3 +256,100 @@ def mark_reminded(
         .where(recipients.c.round_id == round_id, recipients.c.member_id == member_id)
         .values(reminders_sent=n, last_reminded_at=at)
     )
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    id: int
+    name: str
+    email: str
+    organisation: str | None
+    language: str
+    timezone: str
+    undeliverable: bool
+    groups: str  # the member's groups' names, joined by ", "
+
+
+def members_page(
+    connection: Connection, *, search: str, group: str | None, offset: int, limit: int
+) -> tuple[list[MemberRow], int]:
+    """One page of members by name, those whose name, email or organisation holds `search`
+    (any case), in `group` when given; and how many match in all. Two queries."""
+    wanted = select(members.c.id)
+    if search:
+        pattern = f"%{search.lower()}%"
+        wanted = wanted.where(
+            func.lower(members.c.name).like(pattern)
+            | func.lower(members.c.email).like(pattern)
+            | func.lower(func.coalesce(members.c.organisation, "")).like(pattern)
+        )
+    if group:
+        wanted = wanted.where(
+            members.c.id.in_(
+                select(memberships.c.member_id)
+                .join(groups, groups.c.id == memberships.c.group_id)
+                .where(groups.c.name == group)
+            )
+        )
+    total = int(
+        connection.execute(select(func.count()).select_from(wanted.subquery())).scalar_one()
+    )
+    names = (
+        select(memberships.c.member_id, groups.c.name)
+        .join(groups, groups.c.id == memberships.c.group_id)
+        .subquery()
+    )
+    query = (
+        select(
+            members.c.id,
+            members.c.name,
+            members.c.email,
+            members.c.organisation,
+            members.c.language,
+            members.c.timezone,
+            members.c.undeliverable,
+            func.coalesce(_joined(names.c.name, connection), ""),
+        )
+        .outerjoin(names, names.c.member_id == members.c.id)
+        .where(members.c.id.in_(wanted))
+        .group_by(members.c.id)
+        .order_by(members.c.name, members.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [MemberRow(*row[:6], bool(row[6]), row[7]) for row in connection.execute(query)], total
+
+
+def _joined(column: Any, connection: Connection) -> Any:
+    """The values of `column` in a group, joined by ", " (SQLite and PostgreSQL spell it apart)."""
+    if connection.dialect.name == "postgresql":
+        return func.string_agg(column, aggregate_order_by(literal(", "), column))
+    return func.group_concat(column, ", ")
+
+
+def record_page(
+    connection: Connection, *, entity_type: str, entity_id: str, before: int | None, limit: int
+) -> list[RecordRow]:
+    """Entries newest first, filtered by entity, older than `before` (its seq) when given."""
+    query = select(
+        audit_log.c.seq,
+        audit_log.c.recorded_at,
+        audit_log.c.actor,
+        audit_log.c.channel,
+        audit_log.c.entity_type,
+        audit_log.c.entity_id,
+        audit_log.c.action,
+    )
+    if entity_type:
+        query = query.where(audit_log.c.entity_type == entity_type)
+    if entity_id:
+        query = query.where(audit_log.c.entity_id == entity_id)
+    if before is not None:
+        query = query.where(audit_log.c.seq < before)
+    query = query.order_by(audit_log.c.seq.desc()).limit(limit)
+    return [RecordRow(*row) for row in connection.execute(query)]
+
+
+def entity_types(connection: Connection) -> list[str]:
+    query = select(audit_log.c.entity_type).distinct().order_by(audit_log.c.entity_type)
+    return [str(name) for (name,) in connection.execute(query)]

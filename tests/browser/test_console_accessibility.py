@@ -44,6 +44,11 @@ def test_every_page_passes_axe(ctx: Context, axe_context: BrowserContext, consol
     check(page, "password")
 
     log_in(page, console_url, SECRETARIAT)
+    page.get_by_label("Language").select_option("fr")
+    page.get_by_role("button", name="Change").click()
+    check(page, "dashboard-fr")
+    page.get_by_label("Langue").select_option("en")
+    page.get_by_role("button", name="Changer").click()
     page.goto(f"{base}/reports")
     page.get_by_role("button", name="Upload and preview").click()  # no file: the error
     check(page, "reports")
@@ -78,5 +83,11 @@ def test_every_page_passes_axe(ctx: Context, axe_context: BrowserContext, consol
     page.get_by_role("link", name="Advisory Group members to provide feedback").first.click()
     page.get_by_role("button", name="Assess").click()  # no outcome: the error beside it
     check(page, "action")
+    page.goto(f"{base}/members?search=a")
+    check(page, "members")
+    page.goto(f"{base}/groups")
+    check(page, "groups")
+    page.goto(f"{base}/record/verify")
+    check(page, "record")
     page.goto(f"{base}/rounds/999")
     check(page, "refused")

@@ -14,7 +14,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from accord.services.context import Context
-from accord.web.console import actions, auth, dashboard, reports, rounds, statements
+from accord.web.console import (
+    actions,
+    auth,
+    dashboard,
+    members,
+    record,
+    reports,
+    rounds,
+    statements,
+)
 from accord.web.console.pages import Pages
 from accord.web.console.security import PREFIX, NeedLogin, Refused
 from accord.web.console.security import Keys as _Keys
@@ -45,6 +54,8 @@ def create_console(ctx: Context) -> FastAPI:
         rounds.router,
         actions.router,
         reports.router,
+        members.router,
+        record.router,
     )
     for router in routers:
         app.include_router(router)
