@@ -21,10 +21,11 @@ def test_a_members_file_with_bad_rows_imports_nothing_and_lists_them(
     console.log_in(SECRETARIAT)
     before = snapshot(ctx)
     text = (FIXTURES / "members.csv").read_text(encoding="utf-8")
-    broken = (
-        text
-        + "No Email,,Somewhere,Advisory Group,en,Europe/Paris\nBad Zone,z@example.org,,G,en,Mars/Base\n"
-    )
+    bad_rows = [
+        "No Email,,Somewhere,Advisory Group,en,Europe/Paris",
+        "Bad Zone,z@example.org,,G,en,Mars/Base",
+    ]
+    broken = text + "\n".join(bad_rows) + "\n"
     refused = upload(console, "members.csv", broken.encode())
     assert refused.status_code == 400
     assert "Nothing was imported: every bad row is listed below." in refused.text
