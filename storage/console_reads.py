@@ -12,8 +12,10 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from statemachines.actions import TERMINAL
 from storage.tables import (
+    action_bodies,
     actions,
     audit_log,
+    bodies,
     decisions,
     groups,
     meetings,
@@ -188,7 +190,9 @@ class RecipientRow:
     delivery: str | None  # the latest mail to them in this round: pending, sending, sent, failed
 
 
-def round_recipients(connection: Connection, round_id: int) -> list[RecipientRow]:
+def round_recipients(
+    connection: Connection, round_id: int, offset: int = 0, limit: int | None = None
+) -> list[RecipientRow]:
     """A round's recipients with their answer's channel and their latest mail's state, in one
     query (the latest decision and the latest outbox row of each member, by id)."""
     last_decision = (
@@ -230,6 +234,8 @@ def round_recipients(connection: Connection, round_id: int) -> list[RecipientRow
         .outerjoin(outbox, outbox.c.id == last_mail.c.id)
         .where(recipients.c.round_id == round_id)
         .order_by(members.c.name, members.c.id)
+        .offset(offset)
+        .limit(limit)
     )
     return [RecipientRow(*row[:9], bool(row[9]), *row[10:]) for row in connection.execute(query)]
 
@@ -353,3 +359,127 @@ def record_page(
 def entity_types(connection: Connection) -> list[str]:
     query = select(audit_log.c.entity_type).distinct().order_by(audit_log.c.entity_type)
     return [str(name) for (name,) in connection.execute(query)]
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    id: int
+    objective: int
+    objective_title: str
+    text: str
+    state: str
+    due_on: date | None
+    timeframe: str
+    bodies: str  # the responsible bodies' names, joined by ", "
+
+
+def board_rows(
+    connection: Connection,
+    *,
+    state: str | None,
+    overdue_on: date | None,
+    body: str | None,
+    meeting_id: int | None,
+) -> list[BoardRow]:
+    """The actions the board shows, by objective and position, with their bodies: one query."""
+    named = (
+        select(action_bodies.c.action_id, bodies.c.name)
+        .join(bodies, bodies.c.id == action_bodies.c.body_id)
+        .subquery()
+    )
+    query = (
+        select(
+            actions.c.id,
+            objectives.c.number,
+            objectives.c.title,
+            actions.c.text,
+            actions.c.state,
+            actions.c.due_on,
+            actions.c.timeframe_raw,
+            func.coalesce(_joined(named.c.name, connection), ""),
+        )
+        .join(objectives, objectives.c.id == actions.c.objective_id)
+        .outerjoin(named, named.c.action_id == actions.c.id)
+        .group_by(actions.c.id, objectives.c.number, objectives.c.title)
+        .order_by(objectives.c.number, actions.c.meeting_id, actions.c.position, actions.c.id)
+    )
+    if state:
+        query = query.where(actions.c.state == state)
+    if meeting_id:
+        query = query.where(actions.c.meeting_id == meeting_id)
+    if overdue_on:
+        query = query.where(actions.c.due_on < overdue_on, actions.c.state.not_in(TERMINAL))
+    if body:
+        responsible = (
+            select(action_bodies.c.action_id)
+            .join(bodies, bodies.c.id == action_bodies.c.body_id)
+            .where(func.lower(bodies.c.name) == body.lower())
+        )
+        query = query.where(actions.c.id.in_(responsible))
+    return [BoardRow(*row) for row in connection.execute(query)]
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    id: int
+    statement_id: int
+    group: str
+    mode: str
+    rule: str
+    state: str
+    outcome: str | None
+    close_reason: str | None
+    deadline: datetime
+    endorse: int
+    decline: int
+    abstain: int
+    pending: int
+    delivery: dict[str, int]
+
+    @property
+    def tally(self) -> dict[str, int]:
+        return {
+            "endorse": self.endorse,
+            "decline": self.decline,
+            "abstain": self.abstain,
+            "pending": self.pending,
+        }
+
+
+def round_summary(connection: Connection, round_id: int) -> RoundSummary | None:
+    """A round with its kept tally and its mail by state: two queries, whatever its size."""
+    query = (
+        select(
+            rounds.c.id,
+            rounds.c.statement_id,
+            groups.c.name,
+            rounds.c.mode,
+            rounds.c.rule,
+            rounds.c.state,
+            rounds.c.outcome,
+            rounds.c.close_reason,
+            rounds.c.deadline,
+            rounds.c.tally_endorse,
+            rounds.c.tally_decline,
+            rounds.c.tally_abstain,
+            rounds.c.tally_pending,
+        )
+        .join(groups, groups.c.id == rounds.c.group_id)
+        .where(rounds.c.id == round_id)
+    )
+    row = connection.execute(query).first()
+    if row is None:
+        return None
+    counts = {"pending": 0, "sending": 0, "sent": 0, "failed": 0}
+    by_status = (
+        select(outbox.c.status, func.count())
+        .where(outbox.c.round_id == round_id)
+        .group_by(outbox.c.status)
+    )
+    counts.update({str(status): int(n) for status, n in connection.execute(by_status)})
+    return RoundSummary(*row, delivery=counts)
+
+
+def recipients_count(connection: Connection, round_id: int) -> int:
+    query = select(func.count()).select_from(recipients).where(recipients.c.round_id == round_id)
+    return int(connection.execute(query).scalar_one())

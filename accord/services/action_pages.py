@@ -1,21 +1,29 @@
-"""Actions as the console's board shows them: grouped by objective, filtered; one action with
-its history and the transitions its state allows."""
+"""Actions as the console's board shows them: grouped by objective, filtered (one query
+whatever their number); one action with its history and the transitions its state allows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from accord.services.actions import list_actions, show_action
+from accord.services.actions import show_action, today
 from accord.services.context import Context
-from statemachines.actions import ACTION_LIFECYCLE, STATES
+from statemachines.actions import ACTION_LIFECYCLE, STATES, TERMINAL
+from statemachines.errors import InvalidInput, NotFound
+from storage.console_reads import BoardRow, board_rows
+
+
+@dataclass(frozen=True)
+class BoardAction:
+    row: BoardRow
+    overdue: bool
 
 
 @dataclass(frozen=True)
 class ObjectiveColumn:
     number: int
     title: str
-    actions: list[dict[str, Any]]
+    actions: list[BoardAction]
 
 
 @dataclass(frozen=True)
@@ -33,20 +41,34 @@ def action_board(
     body: str | None = None,
     meeting_id: int | None = None,
 ) -> Board:
-    found = list_actions(ctx, state=state, overdue=overdue, body=body, meeting_id=meeting_id)
-    columns: dict[int, ObjectiveColumn] = {}
-    for action in found:
-        number = action["objective"]["number"]
-        column = columns.setdefault(
-            number, ObjectiveColumn(number, action["objective"]["title"], [])
+    if state is not None and state not in STATES:
+        raise InvalidInput(f"unknown state '{state}' (known: {', '.join(STATES)})")
+    on = today(ctx)
+    with ctx.uow(readonly=True) as uow:
+        canonical = None
+        if body:
+            canonical = uow.meetings.aliases().get(" ".join(body.split()).lower())
+            if canonical is None:
+                raise NotFound(f"no body named '{body}'")
+        rows = board_rows(
+            uow.connection,
+            state=state,
+            overdue_on=on if overdue else None,
+            body=canonical,
+            meeting_id=meeting_id,
         )
-        column.actions.append(action)
-    counts = {name: 0 for name in STATES}
-    for action in found:
-        counts[action["state"]] += 1
-    return Board(
-        [columns[n] for n in sorted(columns)], counts, sum(1 for a in found if a["overdue"])
-    )
+    columns: dict[int, ObjectiveColumn] = {}
+    counts = dict.fromkeys(STATES, 0)
+    late = 0
+    for row in rows:
+        is_late = row.due_on is not None and row.due_on < on and row.state not in TERMINAL
+        late += is_late
+        counts[row.state] += 1
+        column = columns.setdefault(
+            row.objective, ObjectiveColumn(row.objective, row.objective_title, [])
+        )
+        column.actions.append(BoardAction(row, is_late))
+    return Board([columns[n] for n in sorted(columns)], counts, late)
 
 
 def action_page(ctx: Context, action_id: int) -> dict[str, Any]:

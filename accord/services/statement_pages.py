@@ -13,13 +13,16 @@ from accord.services.groups import list_groups
 from accord.services.outbox import Mail, asking_message_ids, enqueue
 from accord.services.rounds import round_status
 from accord.services.statements import known_kinds, show_statement
-from statemachines.errors import InvalidInput
+from statemachines.errors import InvalidInput, NotFound
 from statemachines.rounds import OPEN
 from storage.console_reads import (
     RecipientRow,
+    RoundSummary,
     StatementRow,
     mark_reminded,
+    recipients_count,
     round_recipients,
+    round_summary,
     silent_recipients,
     statements_list,
 )
@@ -98,18 +101,33 @@ def revision_preview(ctx: Context, statement_id: int, body: str) -> RevisionPrev
     )
 
 
+RECIPIENTS_SHOWN = 100
+
+
 @dataclass(frozen=True)
 class RoundPage:
-    round: dict[str, Any]
+    round: RoundSummary
     statement: dict[str, Any]
-    recipients: list[RecipientRow]
+    recipients: list[RecipientRow]  # one page of them, by name
+    page: int
+    pages: int
 
 
-def round_page(ctx: Context, round_id: int) -> RoundPage:
-    status = round_status(ctx, round_id)
+def round_page(ctx: Context, round_id: int, page: int = 1) -> RoundPage:
+    """The round's summary and one page of its recipients: a fixed number of queries, whatever
+    the round's size."""
+    if page < 1:
+        raise InvalidInput("pages are numbered from 1")
     with ctx.uow(readonly=True) as uow:
-        found = round_recipients(uow.connection, round_id)
-    return RoundPage(status, show_statement(ctx, status["statement_id"]), found)
+        summary = round_summary(uow.connection, round_id)
+        if summary is None:
+            raise NotFound(f"no round with id {round_id}")
+        total = recipients_count(uow.connection, round_id)
+        found = round_recipients(
+            uow.connection, round_id, (page - 1) * RECIPIENTS_SHOWN, RECIPIENTS_SHOWN
+        )
+    pages = max(1, -(-total // RECIPIENTS_SHOWN))
+    return RoundPage(summary, show_statement(ctx, summary.statement_id), found, page, pages)
 
 
 def remind_now(ctx: Context, round_id: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from accord.services.rounds import close_round, member_by_email, record_decision
@@ -23,11 +23,16 @@ def _pages(request: Request) -> Pages:
 
 
 def _view(
-    request: Request, round_id: int, errors: Errors | None = None, status: int = 200, **done: object
+    request: Request,
+    round_id: int,
+    errors: Errors | None = None,
+    status: int = 200,
+    number: int = 1,
+    **done: object,
 ) -> Response:
     current = who(request)
     try:
-        page = round_page(current.ctx, round_id)
+        page = round_page(current.ctx, round_id, number)
     except NotFound as exc:
         raise Refused(404, str(exc)) from None
     return _pages(request).render(
@@ -43,8 +48,10 @@ def _view(
 
 
 @router.get("/rounds/{round_id}")
-def round_(request: Request, round_id: int) -> Response:
-    return _view(request, round_id)
+def round_(
+    request: Request, round_id: int, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+) -> Response:
+    return _view(request, round_id, number=page)
 
 
 @router.post("/rounds/{round_id}/remind")
