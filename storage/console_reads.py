@@ -430,6 +430,7 @@ class RoundSummary:
     outcome: str | None
     close_reason: str | None
     deadline: datetime
+    version: int  # the statement's version the round asks about
     endorse: int
     decline: int
     abstain: int
@@ -459,6 +460,7 @@ def round_summary(connection: Connection, round_id: int) -> RoundSummary | None:
             rounds.c.outcome,
             rounds.c.close_reason,
             rounds.c.deadline,
+            rounds.c.version_number,
             rounds.c.tally_endorse,
             rounds.c.tally_decline,
             rounds.c.tally_abstain,

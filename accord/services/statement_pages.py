@@ -11,7 +11,6 @@ from typing import Any
 from accord.services.context import Context
 from accord.services.groups import list_groups
 from accord.services.outbox import Mail, asking_message_ids, enqueue
-from accord.services.rounds import round_status
 from accord.services.statements import known_kinds, show_statement
 from statemachines.errors import InvalidInput, NotFound
 from statemachines.rounds import OPEN
@@ -36,20 +35,22 @@ def list_statements(ctx: Context) -> list[StatementRow]:
 @dataclass(frozen=True)
 class StatementPage:
     statement: dict[str, Any]
-    rounds: list[dict[str, Any]]
+    rounds: list[RoundSummary]
     groups: list[dict[str, Any]]
     kinds: dict[str, str]
 
     @property
-    def open_round(self) -> dict[str, Any] | None:
-        return next((r for r in self.rounds if r["state"] == OPEN), None)
+    def open_round(self) -> RoundSummary | None:
+        return next((r for r in self.rounds if r.state == OPEN), None)
 
 
 def statement_page(ctx: Context, statement_id: int) -> StatementPage:
+    """The statement and its rounds' summaries (kept tallies: no recipient is read)."""
     statement = show_statement(ctx, statement_id)
-    rounds = [round_status(ctx, round_id) for round_id in statement["rounds"]]
     with ctx.uow(readonly=True) as uow:
         kinds = known_kinds(uow)
+        found = [round_summary(uow.connection, round_id) for round_id in statement["rounds"]]
+    rounds = [r for r in found if r is not None]
     return StatementPage(statement, rounds, list_groups(ctx), kinds)
 
 
@@ -89,15 +90,12 @@ def revision_preview(ctx: Context, statement_id: int, body: str) -> RevisionPrev
     if not body.strip():
         raise InvalidInput("the new text is empty")
     opened = page.open_round
-    answered = 0
-    if opened is not None:
-        tally = opened["tally"]
-        answered = tally["endorse"] + tally["decline"] + tally["abstain"]
-    circulated = page.rounds[-1]["version"] if page.rounds else page.statement["current_version"]
+    answered = opened.endorse + opened.decline + opened.abstain if opened else 0
+    circulated = page.rounds[-1].version if page.rounds else page.statement["current_version"]
     with ctx.uow(readonly=True) as uow:
         old = uow.statements.get(statement_id).versions[circulated - 1].body
     return RevisionPreview(
-        text_diff(old, body), circulated, opened["id"] if opened else None, answered
+        text_diff(old, body), circulated, opened.id if opened else None, answered
     )
 
 
