@@ -485,3 +485,16 @@ def round_summary(connection: Connection, round_id: int) -> RoundSummary | None:
 def recipients_count(connection: Connection, round_id: int) -> int:
     query = select(func.count()).select_from(recipients).where(recipients.c.round_id == round_id)
     return int(connection.execute(query).scalar_one())
+
+
+def group_time_zones(connection: Connection, group: str) -> list[tuple[str, int]]:
+    """The time zones of a group's members, with how many members live in each."""
+    query = (
+        select(members.c.timezone, func.count())
+        .join(memberships, memberships.c.member_id == members.c.id)
+        .join(groups, groups.c.id == memberships.c.group_id)
+        .where(groups.c.name == group)
+        .group_by(members.c.timezone)
+        .order_by(func.count().desc(), members.c.timezone)
+    )
+    return [(str(zone), int(n)) for zone, n in connection.execute(query)]

@@ -26,11 +26,16 @@ class ObjectiveColumn:
     actions: list[BoardAction]
 
 
+BOARD_PAGE = 200
+
+
 @dataclass(frozen=True)
 class Board:
-    objectives: list[ObjectiveColumn]
-    counts: dict[str, int]  # shown actions by state
+    objectives: list[ObjectiveColumn]  # this page's actions, by objective
+    counts: dict[str, int]  # every matching action by state, on all pages
     overdue: int
+    page: int
+    pages: int
 
 
 def action_board(
@@ -40,7 +45,11 @@ def action_board(
     overdue: bool = False,
     body: str | None = None,
     meeting_id: int | None = None,
+    page: int = 1,
 ) -> Board:
+    """The matching actions counted, and one page of them (200) shown by objective."""
+    if page < 1:
+        raise InvalidInput("pages are numbered from 1")
     if state is not None and state not in STATES:
         raise InvalidInput(f"unknown state '{state}' (known: {', '.join(STATES)})")
     on = today(ctx)
@@ -60,15 +69,18 @@ def action_board(
     columns: dict[int, ObjectiveColumn] = {}
     counts = dict.fromkeys(STATES, 0)
     late = 0
-    for row in rows:
+    shown = range((page - 1) * BOARD_PAGE, page * BOARD_PAGE)
+    for index, row in enumerate(rows):
         is_late = row.due_on is not None and row.due_on < on and row.state not in TERMINAL
         late += is_late
         counts[row.state] += 1
-        column = columns.setdefault(
-            row.objective, ObjectiveColumn(row.objective, row.objective_title, [])
-        )
-        column.actions.append(BoardAction(row, is_late))
-    return Board([columns[n] for n in sorted(columns)], counts, late)
+        if index in shown:
+            column = columns.setdefault(
+                row.objective, ObjectiveColumn(row.objective, row.objective_title, [])
+            )
+            column.actions.append(BoardAction(row, is_late))
+    pages = max(1, -(-len(rows) // BOARD_PAGE))
+    return Board([columns[n] for n in sorted(columns)], counts, late, page, pages)
 
 
 def action_page(ctx: Context, action_id: int) -> dict[str, Any]:

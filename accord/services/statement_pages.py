@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from accord.services.context import Context
 from accord.services.groups import list_groups
@@ -18,6 +20,7 @@ from storage.console_reads import (
     RecipientRow,
     RoundSummary,
     StatementRow,
+    group_time_zones,
     mark_reminded,
     recipients_count,
     round_recipients,
@@ -52,6 +55,21 @@ def statement_page(ctx: Context, statement_id: int) -> StatementPage:
         found = [round_summary(uow.connection, round_id) for round_id in statement["rounds"]]
     rounds = [r for r in found if r is not None]
     return StatementPage(statement, rounds, list_groups(ctx), kinds)
+
+
+@dataclass(frozen=True)
+class LocalDeadline:
+    zone: str
+    members: int
+    at: datetime  # the deadline in that zone
+
+
+def deadline_for_members(ctx: Context, group: str, deadline: datetime) -> list[LocalDeadline]:
+    """The deadline as the group's members will read it, one line per time zone."""
+    with ctx.uow(readonly=True) as uow:
+        uow.groups.named(group)  # NotFound for a group that does not exist
+        zones = group_time_zones(uow.connection, group)
+    return [LocalDeadline(zone, n, deadline.astimezone(ZoneInfo(zone))) for zone, n in zones]
 
 
 def kinds(ctx: Context) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from accord.services.actions import show_action
 from accord.services.context import Context
 from accord.services.reports import import_report
@@ -44,3 +46,17 @@ def test_the_board_filters_and_an_action_moves_from_its_forms(
     ]
     shown = console.http.get(page).text
     assert "agreed" in shown and "Complete" in shown and "Drop" in shown
+
+
+def test_the_board_pages_its_actions_and_counts_them_all(
+    ctx: Context, console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("accord.services.action_pages.BOARD_PAGE", 5)
+    total = len(import_report(ctx, SAMPLE_REPORT).actions)
+    console.log_in(SECRETARIAT)
+    first = console.http.get("/console/actions").text
+    assert first.count('<li class="') == 5 and f"proposed: {total}" in first
+    last_page = -(-total // 5)
+    assert f"Page 1 of {last_page}" in first
+    last = console.http.get("/console/actions", params={"page": last_page}).text
+    assert last.count('<li class="') == total - 5 * (last_page - 1)

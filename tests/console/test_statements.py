@@ -46,6 +46,14 @@ def test_draft_start_answer_remind_close_and_publish(ctx: Context, console: Cons
         page=page,
     )
     assert refused.status_code == 400 and 'id="round-error"' in refused.text
+    checked = console.post(
+        f"{page}/rounds",
+        {"group": "Advisory Group", "deadline": "2023-10-20T18:00", "step": "check"},
+        page=page,
+    )
+    assert "The deadline as members will read it" in checked.text
+    assert "<td>Australia/Adelaide</td><td>1</td><td>2023-10-21 02:30</td>" in checked.text
+    assert console_entries(ctx)[-1] == (SECRETARIAT, "statement", "draft")  # nothing started
     started = console.post(
         f"{page}/rounds",
         {"group": "Advisory Group", "rule": "majority", "deadline": "2023-10-20T18:00"},

@@ -31,6 +31,7 @@ def board(
     body: Annotated[str, Query(max_length=300)] = "",
     meeting: Annotated[str, Query(max_length=12)] = "",
     overdue: Annotated[str, Query(max_length=4)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     current = who(request)
     filters = {"state": state, "body": body, "meeting": meeting, "overdue": overdue}
@@ -48,6 +49,7 @@ def board(
                 overdue=bool(overdue),
                 body=body.strip() or None,
                 meeting_id=int(meeting) if meeting else None,
+                page=page,
             )
         except NotFound as exc:
             errors.add("body", str(exc))

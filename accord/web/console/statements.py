@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from accord.services.publish import publish_statement
 from accord.services.rounds import parse_deadline, revise_statement, start_round, withdraw_statement
 from accord.services.statement_pages import (
+    deadline_for_members,
     kinds,
     list_statements,
     revision_preview,
@@ -115,6 +116,7 @@ def _statement_view(
     statement_id: int,
     errors: Errors | None = None,
     status: int = 200,
+    zones: object = None,
     **values: object,
 ) -> Response:
     current = who(request)
@@ -130,6 +132,7 @@ def _statement_view(
         page=page,
         errors=errors or Errors(),
         values={"group": "", "rule": "majority", "deadline": "", "mode": "endorse", **values},
+        zones=zones,
         zone=current.ctx.settings.timezone,
     )
 
@@ -147,7 +150,9 @@ def start(
     rule: Annotated[str, Form(max_length=32)] = "",
     deadline: Annotated[str, Form(max_length=40)] = "",
     mode: Annotated[str, Form(max_length=16)] = "endorse",
+    step: Annotated[str, Form(max_length=16)] = "start",
 ) -> Response:
+    """`check` shows the deadline in each member's time zone; `start` circulates."""
     current = who(request)
     values = {"group": group, "rule": rule, "deadline": deadline, "mode": mode}
     errors = Errors()
@@ -158,6 +163,9 @@ def start(
     if not errors:
         try:
             when = parse_deadline(deadline, current.ctx.settings.tz)
+            if step == "check":
+                zones = deadline_for_members(current.ctx, group, when)
+                return _statement_view(request, statement_id, zones=zones, **values)
             started = start_round(
                 current.ctx,
                 statement_id=statement_id,
