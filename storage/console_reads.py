@@ -356,11 +356,6 @@ def record_page(
     return [RecordRow(*row) for row in connection.execute(query)]
 
 
-def entity_types(connection: Connection) -> list[str]:
-    query = select(audit_log.c.entity_type).distinct().order_by(audit_log.c.entity_type)
-    return [str(name) for (name,) in connection.execute(query)]
-
-
 @dataclass(frozen=True)
 class BoardRow:
     id: int
