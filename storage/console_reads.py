@@ -193,17 +193,28 @@ class RecipientRow:
 def round_recipients(
     connection: Connection, round_id: int, offset: int = 0, limit: int | None = None
 ) -> list[RecipientRow]:
-    """A round's recipients with their answer's channel and their latest mail's state, in one
-    query (the latest decision and the latest outbox row of each member, by id)."""
+    """One page of a round's recipients, by name, with their answer's channel and their latest
+    mail's state: one query, whose latest-decision and latest-mail lookups read only the page's
+    members (a round of 5,000 costs about what a round of 100 does)."""
+    paged = (
+        select(recipients.c.member_id)
+        .join(members, members.c.id == recipients.c.member_id)
+        .where(recipients.c.round_id == round_id)
+        .order_by(members.c.name, members.c.id)
+        .offset(offset)
+        .limit(limit)
+        .subquery()
+    )
+    on_page = select(paged.c.member_id)
     last_decision = (
         select(decisions.c.member_id, func.max(decisions.c.id).label("id"))
-        .where(decisions.c.round_id == round_id)
+        .where(decisions.c.round_id == round_id, decisions.c.member_id.in_(on_page))
         .group_by(decisions.c.member_id)
         .subquery()
     )
     last_mail = (
         select(outbox.c.member_id, func.max(outbox.c.id).label("id"))
-        .where(outbox.c.round_id == round_id)
+        .where(outbox.c.round_id == round_id, outbox.c.member_id.in_(on_page))
         .group_by(outbox.c.member_id)
         .subquery()
     )
@@ -232,10 +243,8 @@ def round_recipients(
         .outerjoin(decisions, decisions.c.id == last_decision.c.id)
         .outerjoin(last_mail, last_mail.c.member_id == recipients.c.member_id)
         .outerjoin(outbox, outbox.c.id == last_mail.c.id)
-        .where(recipients.c.round_id == round_id)
+        .where(recipients.c.round_id == round_id, recipients.c.member_id.in_(on_page))
         .order_by(members.c.name, members.c.id)
-        .offset(offset)
-        .limit(limit)
     )
     return [RecipientRow(*row[:9], bool(row[9]), *row[10:]) for row in connection.execute(query)]
 

@@ -326,6 +326,7 @@ outbox = Table(
     Column("sent_at", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False, default=_utcnow),
     Index("ix_outbox_status_id", "status", "id"),
+    Index("ix_outbox_round_member", "round_id", "member_id"),  # migration 0008: the console
 )
 
 inbound_messages = Table(

@@ -4,6 +4,7 @@ Members never log in (they keep their signed links); secretariat staff do. A use
 an argon2 hash; a one-time set-password link is kept as the SHA-256 of its token with its expiry.
 A console session is a row (the cookie carries its token, the row its SHA-256), so logout and
 disabling a user end it at once. Failed logins are kept (without the password) for the lockout.
+An index on outbox (round_id, member_id) serves the console's round page.
 
 Revision ID: 0008
 Revises: 0004
@@ -60,9 +61,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_login_failures_email_at", "login_failures", ["email", "at"])
     op.create_index("ix_login_failures_address_at", "login_failures", ["address", "at"])
+    # The console's round page reads each recipient's latest mail of the round.
+    op.create_index("ix_outbox_round_member", "outbox", ["round_id", "member_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_round_member", table_name="outbox")
     op.drop_index("ix_login_failures_address_at", table_name="login_failures")
     op.drop_index("ix_login_failures_email_at", table_name="login_failures")
     op.drop_table("login_failures")
