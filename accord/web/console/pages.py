@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -70,23 +71,21 @@ class Pages:
         # A message that may hold what a user typed (an error naming their input): translated
         # when the catalogue has it, and escaped like any text (`_()` marks its result safe).
         env.filters["tr"] = catalogue.gettext
-        env.filters["when"] = lambda moment: self.when(moment, lang)
+        env.filters["when"] = self.when
         env.filters["left"] = lambda delta: time_left(delta, lang)
-        env.filters["local"] = lambda moment, zone: self.when_in(moment, zone, lang)
+        env.filters["local"] = self.when_in
         env.filters["paragraphs"] = paragraphs
         env.globals["lang"] = lang
         return env
 
-    def when(self, moment: datetime | str, lang: str) -> str:
+    def when(self, moment: datetime | str) -> str:
         value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-        local = value.astimezone(self.zone)
-        return format_datetime(local, "yyyy-MM-dd HH:mm", locale=lang)
+        return f"{value.astimezone(self.zone):%Y-%m-%d %H:%M}"  # the same in every language
 
-    def when_in(self, moment: datetime | str, zone: str, lang: str) -> str:
+    def when_in(self, moment: datetime | str, zone: str) -> str:
         """A moment as a member reads it in their own zone."""
         value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-        local = value.astimezone(ZoneInfo(zone))
-        return f"{format_datetime(local, 'yyyy-MM-dd HH:mm', locale=lang)} ({zone})"
+        return f"{value.astimezone(zone_named(zone)):%Y-%m-%d %H:%M} ({zone})"
 
     def render(
         self,
@@ -122,6 +121,11 @@ def with_csrf_cookie(request: Request, response: Response) -> Response:
         response.set_cookie(CSRF_COOKIE, new, samesite="strict", **options)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@lru_cache(maxsize=512)
+def zone_named(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def paragraphs(text: str) -> list[str]:
