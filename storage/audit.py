@@ -22,7 +22,7 @@ from storage.plain import Reader, Write
 from storage.tables import audit_head, audit_log
 
 GENESIS = "0" * 64
-CHANNELS = ("cli", "link", "email", "system", "web", "flow")
+CHANNELS = ("cli", "link", "email", "system", "web", "flow", "console")
 
 # The append's three statements, run through the driver (`storage.plain.Reader`): every answer
 # appends, and SQLAlchemy's statement machinery cost more than these statements (their columns

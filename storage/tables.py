@@ -330,6 +330,7 @@ outbox = Table(
     Column("sent_at", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False, default=_utcnow),
     Index("ix_outbox_status_id", "status", "id"),
+    Index("ix_outbox_round_member", "round_id", "member_id"),  # migration 0006: the console
 )
 
 # One row (id 1): the messages granted to senders in the current minute and day (window numbers
@@ -355,4 +356,40 @@ inbound_messages = Table(
     Column("round_id", ForeignKey("rounds.id", ondelete="SET NULL")),
     Column("member_id", ForeignKey("members.id", ondelete="SET NULL")),
     Column("detail", Text),
+)
+
+# The secretariat's console accounts (migration 0006).
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200)),
+    Column("language", String(8)),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("token_sha256", String(64), unique=True),
+    Column("token_expires_at", UTCDateTime()),
+    *_stamps(),
+)
+
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("address", String(64), nullable=False),
+    Index("ix_login_failures_email_at", "email", "at"),
+    Index("ix_login_failures_address_at", "address", "at"),
 )

@@ -32,6 +32,7 @@ GROUPS = {
     "replies": ("accord.cli.replies", "app"),
     "audit": ("accord.cli.audit", "app"),
     "data": ("accord.cli.data", "app"),
+    "users": ("accord.cli.users", "app"),
 }
 
 

@@ -135,3 +135,18 @@ def withdraw(
     if result["page"]:
         typer.echo(f"site/{result['page']} now says it was withdrawn, why, and lists no endorsers")
     deliver_now(ctx)
+
+
+@app.command("list")
+def list_(json_: bool = JSON) -> None:
+    """Every statement, newest first: state, version and how many rounds it had."""
+    from dataclasses import asdict
+
+    from accord.services.statement_pages import list_statements
+
+    found = list_statements(context())
+    if json_:
+        print_json([asdict(s) for s in found])
+        return
+    for s in found:
+        typer.echo(f"{s.id:>4}  {s.state:<11} v{s.version}  {s.rounds} round(s)  {s.title}")

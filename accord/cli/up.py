@@ -66,11 +66,12 @@ def up(demo: bool, prefect_port: int, web_port: int | None, report: Path | None)
     try:
         stack.start()
         start_demo_round = _demo_data(ctx, report) if demo else None  # while the server starts
+        login = _demo_login(ctx) if demo else None
         stack.wait_for_api()
         if start_demo_round:
             start_demo_round()
         stack.wait_until_served()
-        _print_urls(plan, time.monotonic() - began)
+        _print_urls(plan, time.monotonic() - began, login)
         stack.watch(stopping)
     finally:
         started = time.monotonic()
@@ -328,14 +329,24 @@ def _log(log: Path, line: str) -> None:
         out.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
 
 
-def _print_urls(plan: Plan, took: float) -> None:
+def _demo_login(ctx: Context) -> tuple[str, str]:
+    from accord.services.demo_account import demo_login
+
+    login = demo_login(ctx)
+    return login.email, login.password
+
+
+def _print_urls(plan: Plan, took: float, login: tuple[str, str] | None = None) -> None:
     ui = plan.prefect_api.removesuffix("/api")
     web = f"http://{HOST}:{plan.web_port}"
     lines = [
         f"Prefect UI      {ui}",
         f"Prefect API     {plan.prefect_api}",
         f"reply app       {web}  (links in mail use {plan.settings.public_url})",
+        f"console         {web}/console/",
     ]
+    if login:
+        lines.append(f"console login   {login[0]}  password {login[1]}")
     if plan.smtp_port:
         lines += [
             f"dev mailbox     {web}/dev/mailbox",

@@ -22,8 +22,9 @@ from storage.tables import UTCDateTime, metadata
 FORMAT = "accord-export"
 # The schemas whose exports this accord imports: 0003 differs only by the rounds' tallies, which
 # the import counts anyway; 0004 by recipients.asked_at (read as the round's creation when
-# missing) and the SMTP budget (started afresh).
-READABLE_SCHEMAS = ("0003", "0004", SCHEMA_HEAD)
+# missing) and the SMTP budget (started afresh); 0004 and 0005 lack the console's tables
+# (users, sessions: none are moved).
+READABLE_SCHEMAS = ("0003", "0004", "0005", SCHEMA_HEAD)
 SEEDED = ("kinds", "audit_head")  # rows `accord init` writes into a new database
 
 

@@ -60,6 +60,8 @@ from accord.services.context import Context
 from accord.services.courier import AnswerCourier
 from accord.services.links import BadLink, ExpiredLink
 from accord.web.calendar import calendar_router
+from accord.web.console import CONSOLE_HEADERS, create_console
+from accord.web.console.security import PREFIX as CONSOLE_PREFIX
 from accord.web.site import SiteFiles
 from statemachines.answers import ALL_DECISIONS, COMMENT_LIMIT
 from statemachines.errors import AccordError, Conflict, InvalidInput, NotFound
@@ -152,6 +154,8 @@ def _refusal_responses() -> dict[int | str, dict[str, Any]]:
 
 def headers_for(path: str) -> dict[str, str]:
     """Headers for every response; a member's page (or its refusal) is never cached."""
+    if path.startswith(CONSOLE_PREFIX):
+        return CONSOLE_HEADERS
     if path.startswith(LINK_PREFIX):
         return {**SECURITY_HEADERS, "Cache-Control": "no-store"}
     return SECURITY_HEADERS
@@ -285,6 +289,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_health(app, store)
     app.include_router(calendar_router(ctx))
     app.mount("/site", SiteFiles(directory=site, check_dir=False), name="site")
+    app.mount(CONSOLE_PREFIX, create_console(ctx), name="console")
     if settings.env == "development" and settings.uses_dev_mailbox:
         from accord.mail.devmailbox import mailbox_folder
         from accord.web.mailbox import mailbox_router

@@ -333,3 +333,16 @@ def test_ctrl_c_stops_everything_within_10_s(stack: Stack) -> None:
     assert took < 10
     assert [pid for pid in family if alive(pid)] == []
     assert all(port_free(port) for port in stack.ports)
+
+
+def test_the_demo_prints_a_console_login_that_works(stack: Stack) -> None:
+    from tests.console.helpers import Console
+
+    found = re.search(r"console login\s+(\S+)\s+password (\S+)", stack.process.output)
+    assert found, stack.process.output
+    assert f"console         {stack.web}/console/" in stack.process.output
+    console = Console.at(stack.web)
+    done = console.log_in(found.group(1), found.group(2))
+    assert done.status_code == 303, done.text
+    assert "Demo Secretariat" in console.http.get("/console/").text
+    console.http.close()

@@ -188,7 +188,14 @@ ADDED_COLUMNS = {
     "rounds": ["tally_endorse", "tally_decline", "tally_abstain", "tally_pending"],
     "recipients": ["asked_at"],
 }
-NEW_TABLES = ("outbox", "inbound_messages", "smtp_budget")
+NEW_TABLES = (
+    "outbox",
+    "inbound_messages",
+    "smtp_budget",
+    "users",
+    "console_sessions",
+    "login_failures",
+)
 
 
 def _dump(engine: Engine, names: list[str]) -> dict[str, list[dict[str, Any]]]:

@@ -23,6 +23,7 @@ COMMANDS = [
     "replies",
     "audit",
     "data",
+    "users",
 ]
 
 

@@ -1,0 +1,115 @@
+"""The actions board (by objective, filtered by state, body, meeting, overdue) and one action
+with its history and the transitions its state allows, each from a form with a note or reason."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from accord.services.action_pages import action_board, action_page
+from accord.services.actions import move_action
+from accord.web.console.forms import Errors, msg
+from accord.web.console.pages import Pages
+from accord.web.console.security import GUARDED, PREFIX, Refused, who
+from statemachines.errors import AccordError, NotFound
+
+router = APIRouter(dependencies=GUARDED)
+STATES = ("proposed", "assessed", "in_progress", "done", "dropped")
+NEEDS_REASON = ("drop", "reject")
+
+
+def _pages(request: Request) -> Pages:
+    return request.app.state.pages  # type: ignore[no-any-return]
+
+
+@router.get("/actions")
+def board(
+    request: Request,
+    state: Annotated[str, Query(max_length=16)] = "",
+    body: Annotated[str, Query(max_length=300)] = "",
+    meeting: Annotated[str, Query(max_length=12)] = "",
+    overdue: Annotated[str, Query(max_length=4)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    current = who(request)
+    filters = {"state": state, "body": body, "meeting": meeting, "overdue": overdue}
+    errors = Errors()
+    if state and state not in STATES:
+        errors.add("state", msg("Choose a state from the list."))
+    if meeting and not meeting.isdigit():
+        errors.add("meeting", msg("A meeting is given by its number."))
+    found = None
+    if not errors:
+        try:
+            found = action_board(
+                current.ctx,
+                state=state or None,
+                overdue=bool(overdue),
+                body=body.strip() or None,
+                meeting_id=int(meeting) if meeting else None,
+                page=page,
+            )
+        except NotFound as exc:
+            errors.add("body", str(exc))
+    return _pages(request).render(
+        request,
+        "actions",
+        current.user,
+        400 if errors else 200,
+        board=found,
+        filters=filters,
+        states=STATES,
+        errors=errors,
+    )
+
+
+def _view(
+    request: Request, action_id: int, errors: Errors | None = None, status: int = 200
+) -> Response:
+    current = who(request)
+    try:
+        action = action_page(current.ctx, action_id)
+    except NotFound as exc:
+        raise Refused(404, str(exc)) from None
+    return _pages(request).render(
+        request, "action", current.user, status, action=action, errors=errors or Errors()
+    )
+
+
+@router.get("/actions/{action_id}")
+def action(request: Request, action_id: int) -> Response:
+    return _view(request, action_id)
+
+
+@router.post("/actions/{action_id}/move")
+def move(
+    request: Request,
+    action_id: int,
+    trigger: Annotated[str, Form(max_length=16)] = "",
+    outcome: Annotated[str, Form(max_length=32)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    errors = Errors()
+    if trigger in NEEDS_REASON and not reason.strip():
+        errors.add(f"reason-{trigger}", msg("Give a reason."))
+    if trigger == "assess" and not outcome:
+        errors.add("outcome", msg("Choose the outcome of the assessment."))
+    if not errors:
+        try:
+            move_action(
+                who(request).ctx,
+                action_id,
+                trigger,
+                note=note or None,
+                outcome=outcome or None,
+                reason=reason.strip() or None,
+            )
+            return RedirectResponse(f"{PREFIX}/actions/{action_id}", 303)
+        except NotFound as exc:
+            raise Refused(404, str(exc)) from None
+        except AccordError as exc:
+            errors.add(f"move-{trigger}", str(exc))
+    return _view(request, action_id, errors, 400)

@@ -1,0 +1,139 @@
+"""Members (search, pages, a CSV upload checked row by row), groups (what each accepts) and the
+kinds of statement (what endorsing each means)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from accord.services.groups import configure_group, list_groups, list_kinds, set_kind
+from accord.services.member_pages import MAX_CSV_BYTES, import_member_upload, search_members
+from accord.services.members import BadRows
+from accord.web.console.forms import Errors, msg
+from accord.web.console.pages import Pages
+from accord.web.console.security import GUARDED, PREFIX, who
+from statemachines.errors import AccordError, InvalidInput, NotFound
+
+router = APIRouter(dependencies=GUARDED)
+
+
+def _pages(request: Request) -> Pages:
+    return request.app.state.pages  # type: ignore[no-any-return]
+
+
+def _members_view(
+    request: Request,
+    search: str = "",
+    group: str = "",
+    page: int = 1,
+    errors: Errors | None = None,
+    status: int = 200,
+    **extra: object,
+) -> Response:
+    current = who(request)
+    errors = errors or Errors()
+    found = None
+    try:
+        found = search_members(current.ctx, search=search, group=group or None, page=page)
+    except NotFound as exc:
+        errors.add("group", str(exc))
+        status = 400
+    return _pages(request).render(
+        request,
+        "members",
+        current.user,
+        status,
+        found=found,
+        filters={"search": search, "group": group},
+        groups=list_groups(current.ctx),
+        errors=errors,
+        problems=extra.get("problems", []),
+        imported=extra.get("imported"),
+    )
+
+
+@router.get("/members")
+def members(
+    request: Request,
+    search: Annotated[str, Query(max_length=200)] = "",
+    group: Annotated[str, Query(max_length=200)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    return _members_view(request, search, group, page)
+
+
+@router.post("/members/upload")
+async def upload(
+    request: Request, members_file: Annotated[UploadFile | None, File()] = None
+) -> Response:
+    errors = Errors()
+    if members_file is None or not members_file.filename:
+        errors.add("members_file", msg("Choose a members file (.csv)."))
+        return _members_view(request, errors=errors, status=400)
+    data = await members_file.read(MAX_CSV_BYTES + 1)
+    try:
+        result = import_member_upload(who(request).ctx, members_file.filename, data)
+    except BadRows as exc:
+        errors.add("members_file", msg("Nothing was imported: every bad row is listed below."))
+        return _members_view(request, errors=errors, status=400, problems=exc.problems)
+    except InvalidInput as exc:
+        errors.add("members_file", str(exc))
+        return _members_view(request, errors=errors, status=400)
+    return _members_view(request, imported=result.as_dict())
+
+
+@router.get("/groups")
+def groups(request: Request) -> Response:
+    return _groups_view(request)
+
+
+def _groups_view(request: Request, errors: Errors | None = None, status: int = 200) -> Response:
+    current = who(request)
+    return _pages(request).render(
+        request,
+        "groups",
+        current.user,
+        status,
+        groups=list_groups(current.ctx),
+        kinds=list_kinds(current.ctx),
+        errors=errors or Errors(),
+    )
+
+
+@router.post("/groups/configure")
+async def configure(
+    request: Request,
+    name: Annotated[str, Form(max_length=200)] = "",
+    political: Annotated[bool, Form()] = False,
+) -> Response:
+    """Accepted kinds are the boxes ticked (`accepts`); political statements if ticked."""
+    form = await request.form()
+    accepted = {str(kind) for kind in form.getlist("accepts")}
+    try:
+        refused = sorted(set(list_kinds(who(request).ctx)) - accepted)
+        configure_group(who(request).ctx, name, accepts_political=political, refused_kinds=refused)
+    except AccordError as exc:
+        errors = Errors()
+        errors.add(f"group-{name}", str(exc))
+        return _groups_view(request, errors, 400)
+    return RedirectResponse(f"{PREFIX}/groups", 303)
+
+
+@router.post("/kinds")
+def kinds(
+    request: Request,
+    name: Annotated[str, Form(max_length=64)] = "",
+    meaning: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    errors = Errors()
+    if not meaning.strip():
+        errors.add(f"meaning-{name or 'new'}", msg("Say what endorsing this kind means."))
+    else:
+        try:
+            set_kind(who(request).ctx, name, meaning)
+            return RedirectResponse(f"{PREFIX}/groups", 303)
+        except AccordError as exc:
+            errors.add(f"meaning-{name or 'new'}", str(exc))
+    return _groups_view(request, errors, 400)

@@ -1,0 +1,110 @@
+"""A round's page: recipients with their answers and mail, and the secretariat's buttons (remind
+now, record an answer given by phone, close)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from accord.services.rounds import close_round, member_by_email, record_decision
+from accord.services.statement_pages import remind_now, round_page
+from accord.web.console.forms import Errors, msg
+from accord.web.console.pages import Pages
+from accord.web.console.security import GUARDED, PREFIX, Refused, who
+from statemachines.errors import AccordError, NotFound
+
+router = APIRouter(dependencies=GUARDED)
+
+
+def _pages(request: Request) -> Pages:
+    return request.app.state.pages  # type: ignore[no-any-return]
+
+
+def _view(
+    request: Request,
+    round_id: int,
+    errors: Errors | None = None,
+    status: int = 200,
+    number: int = 1,
+    **done: object,
+) -> Response:
+    current = who(request)
+    try:
+        page = round_page(current.ctx, round_id, number)
+    except NotFound as exc:
+        raise Refused(404, str(exc)) from None
+    return _pages(request).render(
+        request,
+        "round",
+        current.user,
+        status,
+        page=page,
+        errors=errors or Errors(),
+        done=done,
+        public_url=current.ctx.settings.public_url,
+    )
+
+
+@router.get("/rounds/{round_id}")
+def round_(
+    request: Request, round_id: int, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+) -> Response:
+    return _view(request, round_id, number=page)
+
+
+@router.post("/rounds/{round_id}/remind")
+def remind(request: Request, round_id: int) -> Response:
+    try:
+        sent = remind_now(who(request).ctx, round_id)
+    except AccordError as exc:
+        errors = Errors()
+        errors.add("remind", str(exc))
+        return _view(request, round_id, errors, 400)
+    return _view(request, round_id, reminded=sent)
+
+
+@router.post("/rounds/{round_id}/answers")
+def record_answer(
+    request: Request,
+    round_id: int,
+    email: Annotated[str, Form(max_length=320)] = "",
+    decision: Annotated[str, Form(max_length=16)] = "",
+    comment: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """An answer given by phone or at a meeting, recorded with the user as actor."""
+    current = who(request)
+    errors = Errors()
+    if not email:
+        errors.add("email", msg("Choose the member who answered."))
+    if not decision:
+        errors.add("decision", msg("Choose their answer."))
+    if not errors:
+        try:
+            record_decision(
+                current.ctx,
+                round_id=round_id,
+                member_id=member_by_email(current.ctx, email),
+                decision=decision,
+                comment=comment.strip() or None,
+                channel="console",
+                actor=current.user.email,
+            )
+            return RedirectResponse(f"{PREFIX}/rounds/{round_id}", 303)
+        except NotFound as exc:
+            errors.add("email", str(exc))
+        except AccordError as exc:
+            errors.add("decision", str(exc))
+    return _view(request, round_id, errors, 400)
+
+
+@router.post("/rounds/{round_id}/close")
+def close(request: Request, round_id: int) -> Response:
+    try:
+        close_round(who(request).ctx, round_id)
+    except AccordError as exc:
+        errors = Errors()
+        errors.add("close", str(exc))
+        return _view(request, round_id, errors, 400)
+    return RedirectResponse(f"{PREFIX}/rounds/{round_id}", 303)

@@ -1,0 +1,504 @@
+"""Reads the console's pages show, each one statement whatever the number of rows it returns (no
+query per row): open rounds with their kept tallies, actions due, meetings, the record's tail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, literal, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from statemachines.actions import TERMINAL
+from storage.tables import (
+    action_bodies,
+    actions,
+    audit_log,
+    bodies,
+    decisions,
+    groups,
+    meetings,
+    members,
+    memberships,
+    objectives,
+    outbox,
+    recipients,
+    rounds,
+    statements,
+)
+
+
+@dataclass(frozen=True)
+class OpenRoundRow:
+    id: int
+    statement_id: int
+    title: str
+    group: str
+    mode: str
+    rule: str
+    deadline: datetime
+    endorse: int
+    decline: int
+    abstain: int
+    pending: int
+
+
+@dataclass(frozen=True)
+class DueActionRow:
+    id: int
+    text: str
+    state: str
+    due_on: date
+    objective: int
+    meeting: str
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    seq: int
+    recorded_at: str
+    actor: str
+    channel: str
+    entity_type: str
+    entity_id: str
+    action: str
+
+
+def open_rounds(connection: Connection) -> list[OpenRoundRow]:
+    query = (
+        select(
+            rounds.c.id,
+            rounds.c.statement_id,
+            statements.c.title,
+            groups.c.name,
+            rounds.c.mode,
+            rounds.c.rule,
+            rounds.c.deadline,
+            rounds.c.tally_endorse,
+            rounds.c.tally_decline,
+            rounds.c.tally_abstain,
+            rounds.c.tally_pending,
+        )
+        .join(statements, statements.c.id == rounds.c.statement_id)
+        .join(groups, groups.c.id == rounds.c.group_id)
+        .where(rounds.c.state == "open")
+        .order_by(rounds.c.deadline, rounds.c.id)
+    )
+    return [OpenRoundRow(*row) for row in connection.execute(query)]
+
+
+def actions_due_before(connection: Connection, before: date, limit: int) -> list[DueActionRow]:
+    """Open actions due before `before` (overdue ones first), at most `limit`."""
+    query = (
+        select(
+            actions.c.id,
+            actions.c.text,
+            actions.c.state,
+            actions.c.due_on,
+            objectives.c.number,
+            meetings.c.name,
+        )
+        .join(objectives, objectives.c.id == actions.c.objective_id)
+        .join(meetings, meetings.c.id == actions.c.meeting_id)
+        .where(actions.c.due_on < before, actions.c.state.not_in(TERMINAL))
+        .order_by(actions.c.due_on, actions.c.id)
+        .limit(limit)
+    )
+    return [DueActionRow(*row) for row in connection.execute(query)]
+
+
+def next_meeting_on(connection: Connection, on_or_after: date) -> tuple[date, str] | None:
+    """The earliest next meeting a report announced, on or after `on_or_after`, and its body."""
+    query = (
+        select(meetings.c.next_meeting_on, meetings.c.body)
+        .where(meetings.c.next_meeting_on >= on_or_after)
+        .order_by(meetings.c.next_meeting_on)
+        .limit(1)
+    )
+    row = connection.execute(query).first()
+    return None if row is None else (row[0], row[1])
+
+
+def last_record_entries(connection: Connection, count: int) -> list[RecordRow]:
+    query = (
+        select(
+            audit_log.c.seq,
+            audit_log.c.recorded_at,
+            audit_log.c.actor,
+            audit_log.c.channel,
+            audit_log.c.entity_type,
+            audit_log.c.entity_id,
+            audit_log.c.action,
+        )
+        .order_by(audit_log.c.seq.desc())
+        .limit(count)
+    )
+    return [RecordRow(*row) for row in connection.execute(query)]
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    id: int
+    title: str
+    kind: str
+    state: str
+    political: bool
+    version: int
+    rounds: int
+    updated_at: datetime
+
+
+def statements_list(connection: Connection) -> list[StatementRow]:
+    """Every statement, newest first, with how many rounds it had (one query)."""
+    counted = (
+        select(rounds.c.statement_id, func.count().label("n"))
+        .group_by(rounds.c.statement_id)
+        .subquery()
+    )
+    query = (
+        select(
+            statements.c.id,
+            statements.c.title,
+            statements.c.kind,
+            statements.c.state,
+            statements.c.political,
+            statements.c.version,
+            func.coalesce(counted.c.n, 0),
+            statements.c.updated_at,
+        )
+        .outerjoin(counted, counted.c.statement_id == statements.c.id)
+        .order_by(statements.c.id.desc())
+    )
+    return [StatementRow(*row) for row in connection.execute(query)]
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    member_id: int
+    email: str
+    name: str
+    language: str
+    timezone: str
+    decision: str | None
+    comment: str | None
+    decided_at: datetime | None
+    channel: str | None
+    stale: bool
+    reminders_sent: int
+    undeliverable: bool
+    delivery: str | None  # the latest mail to them in this round: pending, sending, sent, failed
+
+
+def round_recipients(
+    connection: Connection, round_id: int, offset: int = 0, limit: int | None = None
+) -> list[RecipientRow]:
+    """One page of a round's recipients, by name, with their answer's channel and their latest
+    mail's state: one query, whose latest-decision and latest-mail lookups read only the page's
+    members (a round of 5,000 costs about what a round of 100 does)."""
+    paged = (
+        select(recipients.c.member_id)
+        .join(members, members.c.id == recipients.c.member_id)
+        .where(recipients.c.round_id == round_id)
+        .order_by(members.c.name, members.c.id)
+        .offset(offset)
+        .limit(limit)
+        .subquery()
+    )
+    on_page = select(paged.c.member_id)
+    last_decision = (
+        select(decisions.c.member_id, func.max(decisions.c.id).label("id"))
+        .where(decisions.c.round_id == round_id, decisions.c.member_id.in_(on_page))
+        .group_by(decisions.c.member_id)
+        .subquery()
+    )
+    last_mail = (
+        select(outbox.c.member_id, func.max(outbox.c.id).label("id"))
+        .where(outbox.c.round_id == round_id, outbox.c.member_id.in_(on_page))
+        .group_by(outbox.c.member_id)
+        .subquery()
+    )
+    stale = (recipients.c.decision.is_not(None)) & (
+        recipients.c.decision_sha256 != rounds.c.text_sha256
+    )
+    query = (
+        select(
+            members.c.id,
+            members.c.email,
+            members.c.name,
+            members.c.language,
+            members.c.timezone,
+            recipients.c.decision,
+            recipients.c.comment,
+            recipients.c.decided_at,
+            decisions.c.channel,
+            stale,
+            recipients.c.reminders_sent,
+            members.c.undeliverable,
+            outbox.c.status,
+        )
+        .join(members, members.c.id == recipients.c.member_id)
+        .join(rounds, rounds.c.id == recipients.c.round_id)
+        .outerjoin(last_decision, last_decision.c.member_id == recipients.c.member_id)
+        .outerjoin(decisions, decisions.c.id == last_decision.c.id)
+        .outerjoin(last_mail, last_mail.c.member_id == recipients.c.member_id)
+        .outerjoin(outbox, outbox.c.id == last_mail.c.id)
+        .where(recipients.c.round_id == round_id, recipients.c.member_id.in_(on_page))
+        .order_by(members.c.name, members.c.id)
+    )
+    return [RecipientRow(*row[:9], bool(row[9]), *row[10:]) for row in connection.execute(query)]
+
+
+def silent_recipients(connection: Connection, round_id: int) -> list[tuple[int, str, int]]:
+    """(member id, email, reminders sent) of the round's deliverable members with no answer."""
+    query = (
+        select(members.c.id, members.c.email, recipients.c.reminders_sent)
+        .join(members, members.c.id == recipients.c.member_id)
+        .where(
+            recipients.c.round_id == round_id,
+            recipients.c.decision.is_(None),
+            members.c.undeliverable.is_(False),
+        )
+    )
+    return [(int(a), str(b), int(c)) for a, b, c in connection.execute(query)]
+
+
+def mark_reminded(
+    connection: Connection, round_id: int, member_id: int, n: int, at: datetime
+) -> None:
+    connection.execute(
+        update(recipients)
+        .where(recipients.c.round_id == round_id, recipients.c.member_id == member_id)
+        .values(reminders_sent=n, last_reminded_at=at)
+    )
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    id: int
+    name: str
+    email: str
+    organisation: str | None
+    language: str
+    timezone: str
+    undeliverable: bool
+    groups: str  # the member's groups' names, joined by ", "
+
+
+def members_page(
+    connection: Connection, *, search: str, group: str | None, offset: int, limit: int
+) -> tuple[list[MemberRow], int]:
+    """One page of members by name, those whose name, email or organisation holds `search`
+    (any case), in `group` when given; and how many match in all. Two queries."""
+    wanted = select(members.c.id)
+    if search:
+        pattern = f"%{search.lower()}%"
+        wanted = wanted.where(
+            func.lower(members.c.name).like(pattern)
+            | func.lower(members.c.email).like(pattern)
+            | func.lower(func.coalesce(members.c.organisation, "")).like(pattern)
+        )
+    if group:
+        wanted = wanted.where(
+            members.c.id.in_(
+                select(memberships.c.member_id)
+                .join(groups, groups.c.id == memberships.c.group_id)
+                .where(groups.c.name == group)
+            )
+        )
+    total = int(
+        connection.execute(select(func.count()).select_from(wanted.subquery())).scalar_one()
+    )
+    names = (
+        select(memberships.c.member_id, groups.c.name)
+        .join(groups, groups.c.id == memberships.c.group_id)
+        .subquery()
+    )
+    query = (
+        select(
+            members.c.id,
+            members.c.name,
+            members.c.email,
+            members.c.organisation,
+            members.c.language,
+            members.c.timezone,
+            members.c.undeliverable,
+            func.coalesce(_joined(names.c.name, connection), ""),
+        )
+        .outerjoin(names, names.c.member_id == members.c.id)
+        .where(members.c.id.in_(wanted))
+        .group_by(members.c.id)
+        .order_by(members.c.name, members.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [MemberRow(*row[:6], bool(row[6]), row[7]) for row in connection.execute(query)], total
+
+
+def _joined(column: Any, connection: Connection) -> Any:
+    """The values of `column` in a group, joined by ", " (SQLite and PostgreSQL spell it apart)."""
+    if connection.dialect.name == "postgresql":
+        return func.string_agg(column, aggregate_order_by(literal(", "), column))
+    return func.group_concat(column, ", ")
+
+
+def record_page(
+    connection: Connection, *, entity_type: str, entity_id: str, before: int | None, limit: int
+) -> list[RecordRow]:
+    """Entries newest first, filtered by entity, older than `before` (its seq) when given."""
+    query = select(
+        audit_log.c.seq,
+        audit_log.c.recorded_at,
+        audit_log.c.actor,
+        audit_log.c.channel,
+        audit_log.c.entity_type,
+        audit_log.c.entity_id,
+        audit_log.c.action,
+    )
+    if entity_type:
+        query = query.where(audit_log.c.entity_type == entity_type)
+    if entity_id:
+        query = query.where(audit_log.c.entity_id == entity_id)
+    if before is not None:
+        query = query.where(audit_log.c.seq < before)
+    query = query.order_by(audit_log.c.seq.desc()).limit(limit)
+    return [RecordRow(*row) for row in connection.execute(query)]
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    id: int
+    objective: int
+    objective_title: str
+    text: str
+    state: str
+    due_on: date | None
+    timeframe: str
+    bodies: str  # the responsible bodies' names, joined by ", "
+
+
+def board_rows(
+    connection: Connection,
+    *,
+    state: str | None,
+    overdue_on: date | None,
+    body: str | None,
+    meeting_id: int | None,
+) -> list[BoardRow]:
+    """The actions the board shows, by objective and position, with their bodies: one query."""
+    named = (
+        select(action_bodies.c.action_id, bodies.c.name)
+        .join(bodies, bodies.c.id == action_bodies.c.body_id)
+        .subquery()
+    )
+    query = (
+        select(
+            actions.c.id,
+            objectives.c.number,
+            objectives.c.title,
+            actions.c.text,
+            actions.c.state,
+            actions.c.due_on,
+            actions.c.timeframe_raw,
+            func.coalesce(_joined(named.c.name, connection), ""),
+        )
+        .join(objectives, objectives.c.id == actions.c.objective_id)
+        .outerjoin(named, named.c.action_id == actions.c.id)
+        .group_by(actions.c.id, objectives.c.number, objectives.c.title)
+        .order_by(objectives.c.number, actions.c.meeting_id, actions.c.position, actions.c.id)
+    )
+    if state:
+        query = query.where(actions.c.state == state)
+    if meeting_id:
+        query = query.where(actions.c.meeting_id == meeting_id)
+    if overdue_on:
+        query = query.where(actions.c.due_on < overdue_on, actions.c.state.not_in(TERMINAL))
+    if body:
+        responsible = (
+            select(action_bodies.c.action_id)
+            .join(bodies, bodies.c.id == action_bodies.c.body_id)
+            .where(func.lower(bodies.c.name) == body.lower())
+        )
+        query = query.where(actions.c.id.in_(responsible))
+    return [BoardRow(*row) for row in connection.execute(query)]
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    id: int
+    statement_id: int
+    group: str
+    mode: str
+    rule: str
+    state: str
+    outcome: str | None
+    close_reason: str | None
+    deadline: datetime
+    version: int  # the statement's version the round asks about
+    endorse: int
+    decline: int
+    abstain: int
+    pending: int
+    delivery: dict[str, int]
+
+    @property
+    def tally(self) -> dict[str, int]:
+        return {
+            "endorse": self.endorse,
+            "decline": self.decline,
+            "abstain": self.abstain,
+            "pending": self.pending,
+        }
+
+
+def round_summary(connection: Connection, round_id: int) -> RoundSummary | None:
+    """A round with its kept tally and its mail by state: two queries, whatever its size."""
+    query = (
+        select(
+            rounds.c.id,
+            rounds.c.statement_id,
+            groups.c.name,
+            rounds.c.mode,
+            rounds.c.rule,
+            rounds.c.state,
+            rounds.c.outcome,
+            rounds.c.close_reason,
+            rounds.c.deadline,
+            rounds.c.version_number,
+            rounds.c.tally_endorse,
+            rounds.c.tally_decline,
+            rounds.c.tally_abstain,
+            rounds.c.tally_pending,
+        )
+        .join(groups, groups.c.id == rounds.c.group_id)
+        .where(rounds.c.id == round_id)
+    )
+    row = connection.execute(query).first()
+    if row is None:
+        return None
+    counts = {"pending": 0, "sending": 0, "sent": 0, "failed": 0}
+    by_status = (
+        select(outbox.c.status, func.count())
+        .where(outbox.c.round_id == round_id)
+        .group_by(outbox.c.status)
+    )
+    counts.update({str(status): int(n) for status, n in connection.execute(by_status)})
+    return RoundSummary(*row, delivery=counts)
+
+
+def recipients_count(connection: Connection, round_id: int) -> int:
+    query = select(func.count()).select_from(recipients).where(recipients.c.round_id == round_id)
+    return int(connection.execute(query).scalar_one())
+
+
+def group_time_zones(connection: Connection, group: str) -> list[tuple[str, int]]:
+    """The time zones of a group's members, with how many members live in each."""
+    query = (
+        select(members.c.timezone, func.count())
+        .join(memberships, memberships.c.member_id == members.c.id)
+        .join(groups, groups.c.id == memberships.c.group_id)
+        .where(groups.c.name == group)
+        .group_by(members.c.timezone)
+        .order_by(func.count().desc(), members.c.timezone)
+    )
+    return [(str(zone), int(n)) for zone, n in connection.execute(query)]

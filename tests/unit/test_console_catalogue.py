@@ -1,0 +1,36 @@
+"""The console's words: every message of its templates and routes has a French translation in
+the catalogue (extracted as `pybabel extract` does, with accord/web/console/babel.cfg)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from accord.web.console.pages import LOCALE, translations
+
+ROOT = Path(__file__).parents[2]
+
+
+def extracted() -> set[str]:
+    with (ROOT / "accord/web/console/babel.cfg").open(encoding="utf-8") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    keywords = {"_": None, "gettext": None, "msg": None}
+    found = extract_from_dir(ROOT, method_map, options_map, keywords=keywords)
+    return {message for _file, _line, message, _comments, _context in found if message}
+
+
+def test_every_console_message_is_translated_into_french() -> None:
+    with (LOCALE / "fr/LC_MESSAGES/console.po").open("rb") as po:
+        catalog = read_po(po)
+    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    messages = extracted()
+    assert "Log in to the console" in messages
+    assert messages - translated == set()
+
+
+def test_the_catalogue_compiles_in_memory() -> None:
+    assert translations("fr").gettext("Dashboard") == "Tableau de bord"
+    assert translations("en").gettext("Dashboard") == "Dashboard"
