@@ -22,7 +22,7 @@ from accord.services.reports import ImportResult, import_report
 from statemachines.errors import InvalidInput, NotFound
 from statemachines.timeframes import read_timeframe
 
-SUFFIXES = (".txt", ".md", ".docx")
+SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 MAX_BYTES = 5_000_000
 _ID = re.compile(r"[0-9a-f]{64}\Z")
 
@@ -69,7 +69,7 @@ def stage_report(ctx: Context, file_name: str, data: bytes) -> ReportPreview:
     """Keep the upload and preview it; InvalidInput (nothing kept) if it cannot be read."""
     name = Path(file_name.replace("\\", "/")).name.strip()
     if Path(name).suffix.lower() not in SUFFIXES:
-        raise InvalidInput(f"'{name or 'the file'}' is not a .txt, .md or .docx report")
+        raise InvalidInput(f"'{name or 'the file'}' is not a .txt, .md, .docx or .pdf report")
     if not data:
         raise InvalidInput("the file is empty")
     if len(data) > MAX_BYTES:

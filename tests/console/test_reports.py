@@ -44,12 +44,12 @@ def test_a_file_that_is_not_a_report_is_refused_beside_the_field(
 ) -> None:
     console.log_in(SECRETARIAT)
     before = snapshot(ctx)
-    wrong = upload(console, "minutes.pdf", b"%PDF-1.4")
+    wrong = upload(console, "minutes.odt", b"PK")
     assert wrong.status_code == 400
-    refusal = 'id="report-error">&#39;minutes.pdf&#39; is not a .txt, .md or .docx report'
+    refusal = 'id="report-error">&#39;minutes.odt&#39; is not a .txt, .md, .docx or .pdf report'
     assert refusal in wrong.text
-    marked_up = upload(console, "<i>x.pdf", b"%PDF-1.4")  # what a user typed is escaped
-    assert "&lt;i&gt;x.pdf" in marked_up.text and "<i>x" not in marked_up.text
+    marked_up = upload(console, "<i>x.odt", b"PK")  # what a user typed is escaped
+    assert "&lt;i&gt;x.odt" in marked_up.text and "<i>x" not in marked_up.text
     unreadable = upload(console, "notes.txt", b"just some notes, no meeting here")
     assert unreadable.status_code == 400 and 'id="report-error"' in unreadable.text
     assert snapshot(ctx) == before

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from accord.services.groups import configure_group, list_groups, list_kinds, set_kind
 from accord.services.member_pages import MAX_CSV_BYTES, import_member_upload, search_members
@@ -68,13 +69,20 @@ def members(
 async def upload(
     request: Request, members_file: Annotated[UploadFile | None, File()] = None
 ) -> Response:
-    errors = Errors()
     if members_file is None or not members_file.filename:
+        return await run_in_threadpool(_import_members, request, "", b"")
+    data = await members_file.read(MAX_CSV_BYTES + 1)
+    return await run_in_threadpool(_import_members, request, members_file.filename, data)
+
+
+def _import_members(request: Request, filename: str, data: bytes) -> Response:
+    """The upload's import and its page (database work: run in a worker thread)."""
+    errors = Errors()
+    if not filename:
         errors.add("members_file", msg("Choose a members file (.csv)."))
         return _members_view(request, errors=errors, status=400)
-    data = await members_file.read(MAX_CSV_BYTES + 1)
     try:
-        result = import_member_upload(who(request).ctx, members_file.filename, data)
+        result = import_member_upload(who(request).ctx, filename, data)
     except BadRows as exc:
         errors.add("members_file", msg("Nothing was imported: every bad row is listed below."))
         return _members_view(request, errors=errors, status=400, problems=exc.problems)
@@ -111,6 +119,11 @@ async def configure(
     """Accepted kinds are the boxes ticked (`accepts`); political statements if ticked."""
     form = await request.form()
     accepted = {str(kind) for kind in form.getlist("accepts")}
+    return await run_in_threadpool(_configure_group, request, name, political, accepted)
+
+
+def _configure_group(request: Request, name: str, political: bool, accepted: set[str]) -> Response:
+    """Store a group's settings and answer (database work: run in a worker thread)."""
     try:
         refused = sorted(set(list_kinds(who(request).ctx)) - accepted)
         configure_group(who(request).ctx, name, accepts_political=political, refused_kinds=refused)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from accord.services.report_uploads import (
     MAX_BYTES,
@@ -40,13 +41,20 @@ def reports(request: Request) -> Response:
 
 @router.post("/reports/upload")
 async def upload(request: Request, report: Annotated[UploadFile | None, File()] = None) -> Response:
-    errors = Errors()
     if report is None or not report.filename:
-        errors.add("report", msg("Choose a report file (.txt, .md or .docx)."))
-        return _form(request, errors, 400)
+        return await run_in_threadpool(_stage, request, "", b"")
     data = await report.read(MAX_BYTES + 1)
+    return await run_in_threadpool(_stage, request, report.filename, data)
+
+
+def _stage(request: Request, filename: str, data: bytes) -> Response:
+    """Read the upload and show its preview (database work: run in a worker thread)."""
+    errors = Errors()
+    if not filename:
+        errors.add("report", msg("Choose a report file (.txt, .md, .docx or .pdf)."))
+        return _form(request, errors, 400)
     try:
-        preview = stage_report(who(request).ctx, report.filename, data)
+        preview = stage_report(who(request).ctx, filename, data)
     except InvalidInput as exc:
         errors.add("report", str(exc))
         return _form(request, errors, 400)

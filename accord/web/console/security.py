@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 from itsdangerous import BadSignature, Signer
+from starlette.concurrency import run_in_threadpool
 
 from accord.services.console_auth import ConsoleUser, session_user
 from accord.services.context import Context
@@ -114,7 +115,8 @@ async def public_guard(request: Request) -> None:
 async def guard(request: Request) -> None:
     """Every protected route: a live session; on POST the role, then the CSRF token."""
     base: Context = request.app.state.ctx
-    user = session_user(base, keys(request).session_token(request))
+    # a database read (and the idle clock's write): in a worker thread, never on the loop
+    user = await run_in_threadpool(session_user, base, keys(request).session_token(request))
     if user is None:
         if request.method == "POST":
             raise Refused(403, "you are not logged in")
