@@ -3,7 +3,6 @@ the main pages when $CONSOLE_SCREENSHOTS is set (docs/console/)."""
 
 from __future__ import annotations
 
-from accord.services.answers import answer_by_link
 from playwright.sync_api import BrowserContext, Page
 
 from accord.services.context import Context
@@ -24,7 +23,10 @@ def check(page: Page, name: str) -> None:
 
 def test_every_page_passes_axe(ctx: Context, axe_context: BrowserContext, console_url: str) -> None:
     rnd = open_round(ctx)
-    answer_by_link(ctx, rnd.token(BARRY), "endorse", "Bradford supports this.")
+    record_decision(
+        ctx, round_id=rnd.round_id, member_id=rnd.members[BARRY], decision="endorse",
+        comment="Bradford supports this.", channel="link",
+    )  # fmt: skip
     gemma = rnd.members["gemma.pinyol@example.org"]
     record_decision(
         ctx, round_id=rnd.round_id, member_id=gemma, decision="decline",

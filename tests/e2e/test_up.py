@@ -322,19 +322,6 @@ def test_cli_commands_that_move_things_are_flow_runs_with_the_same_output(
     }
 
 
-def test_ctrl_c_stops_everything_within_10_s(stack: Stack) -> None:
-    family = descendants(stack.process.popen.pid)
-    assert len(family) >= 2, family  # the Prefect server and the serving process, at least
-    began = time.monotonic()
-    stack.process.popen.send_signal(signal.SIGINT)
-    stack.process.popen.wait(15)
-    took = time.monotonic() - began
-    print(f"accord up stopped in {took:.1f} s")
-    assert took < 10
-    assert [pid for pid in family if alive(pid)] == []
-    assert all(port_free(port) for port in stack.ports)
-
-
 def test_the_demo_prints_a_console_login_that_works(stack: Stack) -> None:
     from tests.console.helpers import Console
 
@@ -346,3 +333,16 @@ def test_the_demo_prints_a_console_login_that_works(stack: Stack) -> None:
     assert done.status_code == 303, done.text
     assert "Demo Secretariat" in console.http.get("/console/").text
     console.http.close()
+
+
+def test_ctrl_c_stops_everything_within_10_s(stack: Stack) -> None:
+    family = descendants(stack.process.popen.pid)
+    assert len(family) >= 2, family  # the Prefect server and the serving process, at least
+    began = time.monotonic()
+    stack.process.popen.send_signal(signal.SIGINT)
+    stack.process.popen.wait(15)
+    took = time.monotonic() - began
+    print(f"accord up stopped in {took:.1f} s")
+    assert took < 10
+    assert [pid for pid in family if alive(pid)] == []
+    assert all(port_free(port) for port in stack.ports)
