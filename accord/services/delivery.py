@@ -439,7 +439,7 @@ class Composer:
                     "id": rnd.id,
                     "mode": rnd.mode,
                     "rule": rnd.rule,
-                    "rule_text": rule_text(rnd.rule),
+                    "rule_text": rules.rule_text(rnd.rule),
                     "group": rnd.group_name or "",
                     "deadline_member": _when(rnd.deadline, tz),
                     "deadline_secretariat": _when(rnd.deadline, tz),
@@ -589,15 +589,6 @@ _REPLY_KEYS = select(
     t.recipients.c.round_id.in_(bindparam("rounds", expanding=True)),
     t.recipients.c.member_id.in_(bindparam("members", expanding=True)),
 )
-
-
-def rule_text(rule: str) -> str:
-    parsed = rules.parse_rule(rule)
-    if parsed.name == "unanimous":
-        return "every member endorses or abstains, and no one declines"
-    if parsed.name == "majority":
-        return "more than half of the members endorse"
-    return f"at least {parsed.minimum} members endorse"
 
 
 def _when(moment: datetime, tz: ZoneInfo) -> str:

@@ -29,7 +29,7 @@ from accord.config import load_settings
 from accord.mail.render import prepare, render
 from accord.services import answering, status
 from accord.services.context import Context
-from accord.services.delivery import PERSONAL, Composer, rule_text
+from accord.services.delivery import PERSONAL, Composer
 from accord.services.links import read_token
 from accord.services.members import import_members
 from accord.services.rounds import (
@@ -41,7 +41,7 @@ from accord.services.rounds import (
 )
 from accord.services.statements import draft_statement, known_kinds
 from statemachines.errors import AccordError, NotFound
-from statemachines.rounds import DECISIONS
+from statemachines.rounds import DECISIONS, rule_text
 from storage import plain
 from storage import tables as t
 from storage.answers import SyncAnswerStore
