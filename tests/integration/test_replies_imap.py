@@ -36,7 +36,8 @@ from accord.inbound.imap import DONE, Mailbox, MailboxError, MailboxSettings
 from accord.services.context import Context
 from accord.services.members import import_members
 from accord.services.replies import mailbox_settings, poll_mailbox
-from accord.services.rounds import close_round, revise_statement, round_status, start_round
+from accord.services.rounds import close_round, round_status, start_round
+from accord.services.statement_rounds import revise_statement
 from accord.services.statements import draft_statement
 from statemachines.errors import InvalidInput
 from storage import tables as t
