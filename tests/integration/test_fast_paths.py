@@ -29,8 +29,8 @@ from accord.config import load_settings
 from accord.mail.render import prepare, render
 from accord.services import answering, status
 from accord.services.answering import record_decision
+from accord.services.composing import PERSONAL, Composer
 from accord.services.context import Context
-from accord.services.delivery import PERSONAL, Composer
 from accord.services.links import read_token
 from accord.services.members import import_members
 from accord.services.round_reminders import sweep_rounds
