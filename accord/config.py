@@ -1,7 +1,7 @@
 """Settings, read once from the environment (or `.env` in the working directory) and handed down.
 
-Every variable of contract.md is here. Nothing reads the environment at import time: call
-`load_settings()` where a command or an app starts.
+Every `ACCORD_*` variable (README.md, "Settings") is here. Nothing reads the environment at
+import time: call `load_settings()` where a command or an app starts.
 
 The variables are read as pydantic-settings would read them (prefix `ACCORD_`, any case, the
 environment before `.env`, an empty value counts as unset, a list as JSON) by `_from_environment`,

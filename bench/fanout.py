@@ -43,7 +43,7 @@ def sample_message(path: Path) -> int:
     """One invitation as accord builds it (with the raw sender's To marker); its size."""
     from sqlalchemy import select
 
-    from accord.services.delivery import Composer
+    from accord.services.composing import Composer
     from accord.services.rounds import start_round
     from storage import tables as t
 

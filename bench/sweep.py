@@ -214,7 +214,7 @@ def parts(store: Store, now: datetime, sink: Sink) -> dict[str, float]:
     """Each part of the sweep on its own, in this process (modules already imported). The action
     reminders come last and stay in the outbox: `deliver` here sends the rounds' mail."""
     from accord.services.delivery import deliver
-    from accord.services.rounds import sweep_rounds
+    from accord.services.round_reminders import sweep_rounds
 
     ctx = store.context(now=now, smtp_host="127.0.0.1", smtp_port=sink.port)
     ctx.db.engine.connect().close()

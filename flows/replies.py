@@ -29,7 +29,7 @@ from flows.support import accord_context, blocking, label_run
 async def read_mailbox_task(ctx: Context) -> dict[str, Any]:
     """Fetch new messages, record the decisions they carry, write receipts and explanations
     (sent by the flow's delivery batches, not here)."""
-    from accord.services.replies import poll_mailbox
+    from accord.services.reply_polling import poll_mailbox
 
     return await blocking(poll_mailbox, ctx, deliver_mail=False)
 

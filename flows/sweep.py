@@ -16,7 +16,7 @@ from prefect.utilities.annotations import quote
 from accord.services.context import Context
 from accord.services.delivery import BATCH
 from accord.services.operations import open_round_ids, round_facts
-from accord.services.rounds import sweep_rounds
+from accord.services.round_reminders import sweep_rounds
 from accord.services.sweep import SWEEP_PATIENCE_S
 from flows.artifacts import tally_table
 from flows.events import announce_transitions

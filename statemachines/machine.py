@@ -1,9 +1,9 @@
 """One `transitions` machine per lifecycle, moving plain objects it never binds to.
 
-design.md measured a machine per model as slow and heavy. Here a lifecycle owns a single machine
-built on first use with `model=None`; firing a trigger passes the object in, so domain objects stay
-plain (SQLAlchemy maps them) and carry no trigger methods. Guards are conditions that raise
-`GuardFailed` with the reason, so a refused move always says why.
+A machine per model (bound to each object) is slow and heavy to build. Here a lifecycle owns a
+single machine built on first use with `model=None`; firing a trigger passes the object in, so
+domain objects stay plain (SQLAlchemy maps them) and carry no trigger methods. Guards are
+conditions that raise `GuardFailed` with the reason, so a refused move always says why.
 """
 
 from __future__ import annotations

@@ -92,6 +92,16 @@ def parse_rule(text: str) -> Rule:
     raise InvalidInput(f"unknown rule '{text}': use unanimous, majority or min:N (N >= 1)")
 
 
+def rule_text(rule: str) -> str:
+    """How a round's rule reads in words, in the mail and on the answer page."""
+    parsed = parse_rule(rule)
+    if parsed.name == "unanimous":
+        return "every member endorses or abstains, and no one declines"
+    if parsed.name == "majority":
+        return "more than half of the members endorse"
+    return f"at least {parsed.minimum} members endorse"
+
+
 def tally(decisions: Iterable[str | None]) -> Tally:
     """Count current decisions; None (no answer, or a stale one) is pending."""
     counts = {ENDORSE: 0, DECLINE: 0, ABSTAIN: 0, None: 0}

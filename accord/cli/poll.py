@@ -10,7 +10,7 @@ import typer
 def poll(json_: bool) -> None:
     """Record the replies in the mailbox, answer them, send the mail they caused."""
     from accord.cli.common import context, fail, print_json
-    from accord.services.replies import poll_mailbox
+    from accord.services.reply_polling import poll_mailbox
 
     result = poll_mailbox(context())
     if json_:

@@ -49,7 +49,7 @@ def revise(
     json_: bool = JSON,
 ) -> None:
     """New text version; in an open round earlier answers go stale and members are re-asked."""
-    from accord.services.rounds import revise_statement
+    from accord.services.statement_rounds import revise_statement
     from accord.services.statements import read_body_file
 
     ctx = context()
@@ -127,7 +127,7 @@ def withdraw(
 ) -> None:
     """Withdraw a statement; open rounds close and those who had endorsed are told."""
     from accord.cli.common import deliver_now
-    from accord.services.rounds import withdraw_statement
+    from accord.services.statement_rounds import withdraw_statement
 
     ctx = context()
     result = withdraw_statement(ctx, statement_id, reason)

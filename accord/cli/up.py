@@ -19,11 +19,9 @@ also get SIGTERM if this process dies (Linux), so none is left behind.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,15 +34,22 @@ from urllib.parse import urlparse
 
 import typer
 
+from accord.cli.children import (
+    HOST,
+    STOP_GRACE_S,
+    Child,
+    answers,
+    die_with_parent,
+    on_signals,
+    port_free,
+    wait_until,
+)
 from accord.cli.common import fail
 
 if TYPE_CHECKING:
     from accord.config import Settings
     from accord.services.context import Context
 
-HOST = "127.0.0.1"
-START_TIMEOUT_S = 90.0
-STOP_GRACE_S = 3.0
 COURIER_EVERY_S = 5.0
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -62,7 +67,7 @@ def up(demo: bool, prefect_port: int, web_port: int | None, report: Path | None)
     stack = Stack(plan)
     stack.check_ports()
     stopping = threading.Event()
-    _on_signals(stopping)
+    on_signals(stopping)
     try:
         stack.start()
         start_demo_round = _demo_data(ctx, report) if demo else None  # while the server starts
@@ -125,31 +130,6 @@ def _public_port(public_url: str) -> int:
 
 
 @dataclass
-class Child:
-    """A subprocess in its own process group."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    stop_signal: signal.Signals
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self, grace: float = STOP_GRACE_S) -> None:
-        """Signal the group, wait, then kill the group and any descendant that left it."""
-        pid = self.process.pid
-        family = _descendants(pid)
-        _signal_group(pid, self.stop_signal)
-        try:
-            self.process.wait(grace)
-        except subprocess.TimeoutExpired:
-            _signal_group(pid, signal.SIGKILL)
-            self.process.wait(2)
-        for leftover in family:
-            _kill(leftover)
-
-
-@dataclass
 class Stack:
     plan: Plan
     children: list[Child] = field(default_factory=list)
@@ -160,7 +140,7 @@ class Stack:
     courier_stop: threading.Event = field(default_factory=threading.Event)
 
     def check_ports(self) -> None:
-        busy = [port for port in self.plan.ports() if not _port_free(port)]
+        busy = [port for port in self.plan.ports() if not port_free(port)]
         if busy:
             fail(f"port(s) {', '.join(map(str, busy))} already in use (see `accord up --help`)")
 
@@ -184,7 +164,7 @@ class Stack:
 
         last = f"{self.plan.prefect_api}/deployments/name/{SPECS[-1].flow_name}/{DEPLOYMENT}"
         serve = self.children[-1]
-        _wait(lambda: _answers(last), "the served deployments", serve.alive)
+        wait_until(lambda: answers(last), "the served deployments", serve.alive)
 
     def watch(self, stopping: threading.Event) -> None:
         """Until a signal, or until a part stops by itself (then say which, and stop)."""
@@ -217,7 +197,7 @@ class Stack:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         log.close()
         self.children.append(Child(name, process, stop_signal))
@@ -244,7 +224,7 @@ class Stack:
         self.web = uvicorn.Server(config)
         self.web_thread = threading.Thread(target=self.web.run, name="reply-app", daemon=True)
         self.web_thread.start()
-        _wait(lambda: self.web.started, "the reply app", self.web_thread.is_alive)
+        wait_until(lambda: self.web.started, "the reply app", self.web_thread.is_alive)
 
     def _start_courier(self) -> None:
         self.courier = threading.Thread(
@@ -257,8 +237,8 @@ class Stack:
 
     def wait_for_api(self) -> None:
         server = self.children[0] if self.plan.own_server else None
-        _wait(
-            lambda: _answers(f"{self.plan.prefect_api}/health"),
+        wait_until(
+            lambda: answers(f"{self.plan.prefect_api}/health"),
             f"the Prefect API at {self.plan.prefect_api}",
             server.alive if server else lambda: True,
         )
@@ -357,83 +337,3 @@ def _print_urls(plan: Plan, took: float, login: tuple[str, str] | None = None) -
         f"accord is up (started in {took:.0f} s); Ctrl-C stops everything.",
     ]
     typer.echo("\n".join(lines))
-
-
-def _on_signals(stopping: threading.Event) -> None:
-    def handler(_signum: int, _frame: object) -> None:
-        """The first signal interrupts whatever is starting; later ones wait for the stop."""
-        if not stopping.is_set():
-            stopping.set()
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-
-
-def _wait(ready: Callable[[], bool], what: str, alive: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not ready():
-        if not alive():
-            fail(f"{what} did not start; see the logs")
-        if time.monotonic() > deadline:
-            fail(f"{what} did not answer within {START_TIMEOUT_S:.0f} s")
-        time.sleep(0.2)
-
-
-def _answers(url: str) -> bool:
-    """GET `url` answers 200 (404, refused, timed out: not yet)."""
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGTERM if `accord up` itself dies (even by SIGKILL)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every process below `pid` (Linux /proc; elsewhere none, the group kill has to do)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            parents[int(stat.parent.name)] = int(fields[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    found, frontier = [], [pid]
-    while frontier:
-        current = frontier.pop()
-        children = [child for child, parent in parents.items() if parent == current]
-        found += children
-        frontier += children
-    return found
-
-
-def _signal_group(pid: int, signum: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signum)
-
-
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, signal.SIGKILL)

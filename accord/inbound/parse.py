@@ -2,7 +2,7 @@
 
 `read_message` finds the reply key, classifies the mail (delivery report, bounce, auto-reply,
 forward or reply), trims quoted text (mail-parser-reply in en/fr/de/es, plus `>` lines) and
-reads the decision from the first line with contract.md's words. Anything it cannot read is a
+reads the decision from the first line with the words of `WORDS`. Anything it cannot read is a
 reply without a decision and a `reason`; whether the sender may answer is for the caller.
 """
 

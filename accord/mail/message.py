@@ -2,7 +2,7 @@
 
 Why not `EmailMessage.as_bytes()`: building and serialising an `EmailMessage` costs 2–4 ms on
 this machine, almost all of it in the generic generator, so a round of 10,000 would spend longer
-building than sending (design.md). Every message of a round has the same shape, so that shape is
+building than sending. Every message of a round has the same shape, so that shape is
 fixed here and only each member's values are written in: quoted-printable parts (`binascii`, in
 C), ASCII headers folded at spaces, other values as RFC 2047 encoded-words. `email.policy.default`
 parses the result back into the same message; the tests check that for every purpose and for

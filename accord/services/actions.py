@@ -27,7 +27,7 @@ def today(ctx: Context) -> date:
 
 
 def action_dict(action: Action, on: date) -> dict[str, Any]:
-    """The contract's action shape (contract.md, "JSON shapes"); `overdue` as of `on`."""
+    """The contract's action shape (docs/architecture.md, "JSON shapes"); `overdue` as of `on`."""
     return {
         "id": action.id,
         "meeting_id": action.meeting_id,

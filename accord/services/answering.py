@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from accord.services.context import Context
-from accord.services.delivery import rule_text
 from accord.services.links import BadLink, LinkClaims, read_token
 from accord.services.outbox import Mail, inserting_new
 from statemachines import answers
@@ -350,7 +349,7 @@ def page_document(ctx: Context, row: PageRow) -> dict[str, Any]:
             "id": row.id,
             "mode": row.mode,
             "rule": row.rule,
-            "rule_text": rule_text(row.rule),
+            "rule_text": rules.rule_text(row.rule),
             "deadline": row.deadline,
             "secretariat_timezone": ctx.settings.timezone,
         },

@@ -11,13 +11,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Table, func, select, text
+from sqlalchemy import Date, DateTime, Table, func, or_, select, text, update
 
 from accord.services.context import Context
-from accord.services.rounds import recount_tallies
+from statemachines import rounds as rules
 from statemachines.errors import InvalidInput
+from storage import tables as t
 from storage.migrate import SCHEMA_HEAD
 from storage.tables import UTCDateTime, metadata
+from storage.uow import UnitOfWork
 
 FORMAT = "accord-export"
 # The schemas whose exports this accord imports: 0003 differs only by the rounds' tallies, which
@@ -126,3 +128,26 @@ def _reset_sequences(uow: Any) -> None:
                 f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
             )
         )
+
+
+def recount_tallies(uow: UnitOfWork) -> None:
+    """Count every round's tally afresh from its recipients' answers, as `rules.tally` counts
+    (for rows written without the tally: an export made before schema 0004)."""
+    answered = {
+        "endorse": (rules.ENDORSE, rules.SUPPORT),
+        "decline": (rules.DECLINE, rules.CONCERNS),
+        "abstain": (rules.ABSTAIN,),
+    }
+    of_round = t.recipients.c.round_id == t.rounds.c.id
+    known = t.recipients.c.decision.in_([d for ds in answered.values() for d in ds])
+
+    def counted(*where: Any) -> Any:
+        return select(func.count()).where(of_round, *where).scalar_subquery()
+
+    values = {
+        f"tally_{key}": counted(t.recipients.c.decision.in_(decisions))
+        for key, decisions in answered.items()
+    }
+    values["tally_pending"] = counted(or_(t.recipients.c.decision.is_(None), ~known))
+    kept = {"updated_at": t.rounds.c.updated_at}  # a count, not a change of the round
+    uow.session.execute(update(t.rounds).values(**values, **kept))

@@ -12,34 +12,34 @@ crash between the database and the mailbox only means the mail is seen again as 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-import re
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 
-from accord.config import Settings
 from accord.inbound.dsn import DeliveryReport
-from accord.inbound.imap import Mailbox, MailboxSettings
 from accord.inbound.parse import (
     AUTO_REPLY,
     BOUNCE,
     FORWARD,
-    REPORT,
     Inbound,
-    raw_key,
     read_message,
 )
 from accord.services.answering import RoundClosed, StaleText, record_decision
 from accord.services.context import Context
 from accord.services.outbox import Mail, enqueue
-from statemachines.errors import InvalidInput
+from accord.services.reply_lookups import (
+    ReplyTarget,
+    answered_text,
+    find_target,
+    is_own,
+    outbox_row,
+    seen,
+)
 from storage import tables as t
 from storage.uow import UnitOfWork
 
@@ -70,7 +70,6 @@ ANSWERS: dict[str, dict[str, str]] = {
         "abstain": "abstain",
     },
 }
-_VERSION = re.compile(r":v(\d+)(?::|$)")
 log = logging.getLogger(__name__)
 
 
@@ -91,20 +90,6 @@ class ReplyOutcome:
         return self.outcome not in (UNRELATED, ERROR)
 
 
-@dataclass(frozen=True)
-class _Target:
-    """The (round, member) a mail is about."""
-
-    round_id: int
-    member_id: int
-    email: str
-    statement_id: int
-    mode: str
-
-    def ids(self) -> dict[str, int]:
-        return {"round_id": self.round_id, "member_id": self.member_id}
-
-
 Effect = Callable[[UnitOfWork], None]
 
 
@@ -114,11 +99,11 @@ def process_reply(ctx: Context, raw: bytes) -> ReplyOutcome:
     if inbound.report is not None:
         return _delivery_report(ctx, inbound, inbound.report)
     with ctx.uow(readonly=True) as uow:
-        if _seen(uow, inbound.message_key):
+        if seen(uow, inbound.message_key):
             return ReplyOutcome(DUPLICATE, inbound.message_key)
-        target = _target(uow, inbound)
-        own = target is not None and _is_own(ctx.settings, uow, inbound)
-        answered = _answered_text(uow, inbound, target) if target else None
+        target = find_target(uow, inbound)
+        own = target is not None and is_own(ctx.settings, uow, inbound)
+        answered = answered_text(uow, inbound, target) if target else None
     if target is None:
         return _settle(ctx, inbound, _nobody(inbound), None)
     verdict = _verdict(inbound, target, own)
@@ -134,7 +119,7 @@ def _nobody(inbound: Inbound) -> ReplyOutcome:
     return ReplyOutcome(UNRELATED, inbound.message_key)
 
 
-def _verdict(inbound: Inbound, target: _Target, own: bool) -> ReplyOutcome:
+def _verdict(inbound: Inbound, target: ReplyTarget, own: bool) -> ReplyOutcome:
     """RECORDED with the decision to record, or why the mail records none."""
     key, ids = inbound.message_key, target.ids()
     if own:
@@ -155,7 +140,7 @@ def _verdict(inbound: Inbound, target: _Target, own: bool) -> ReplyOutcome:
 def _record(
     ctx: Context,
     inbound: Inbound,
-    target: _Target,
+    target: ReplyTarget,
     outcome: ReplyOutcome,
     text_sha256: str | None,
 ) -> ReplyOutcome:
@@ -182,7 +167,7 @@ def _record(
 
 
 def _settle(
-    ctx: Context, inbound: Inbound, outcome: ReplyOutcome, target: _Target | None
+    ctx: Context, inbound: Inbound, outcome: ReplyOutcome, target: ReplyTarget | None
 ) -> ReplyOutcome:
     """Remember a mail that records no decision, with what it still causes."""
     if outcome.outcome == UNRELATED:
@@ -221,7 +206,7 @@ def _memo(ctx: Context, inbound: Inbound, outcome: ReplyOutcome) -> dict[str, An
     }
 
 
-def _log_rejection(ctx: Context, inbound: Inbound, target: _Target) -> Effect:
+def _log_rejection(ctx: Context, inbound: Inbound, target: ReplyTarget) -> Effect:
     def write(uow: UnitOfWork) -> None:
         uow.audit.append(
             actor=(inbound.sender or "unknown sender")[:320],
@@ -241,7 +226,7 @@ def _log_rejection(ctx: Context, inbound: Inbound, target: _Target) -> Effect:
     return write
 
 
-def _explain(ctx: Context, inbound: Inbound, target: _Target, reason: str) -> Effect:
+def _explain(ctx: Context, inbound: Inbound, target: ReplyTarget, reason: str) -> Effect:
     """One polite explanation per address and day, threaded under the member's mail."""
     day = ctx.now().astimezone(ctx.settings.tz).date().isoformat()
     address = target.email.lower()
@@ -268,9 +253,9 @@ def _explain(ctx: Context, inbound: Inbound, target: _Target, reason: str) -> Ef
 def _delivery_report(ctx: Context, inbound: Inbound, report: DeliveryReport) -> ReplyOutcome:
     """A DSN about a mail of ours goes into the member's record; a hard bounce marks them."""
     with ctx.uow(readonly=True) as uow:
-        if _seen(uow, inbound.message_key):
+        if seen(uow, inbound.message_key):
             return ReplyOutcome(DUPLICATE, inbound.message_key)
-        sent = _outbox_row(uow, report.original_message_id)
+        sent = outbox_row(uow, report.original_message_id)
     if sent is None or sent.member_id is None:
         return ReplyOutcome(UNRELATED, inbound.message_key)
     hard = next((s for s in report.recipients if s.hard), None)
@@ -325,87 +310,6 @@ def _mark_undeliverable(uow: UnitOfWork, sent: Any, report: DeliveryReport) -> N
     )
 
 
-def _seen(uow: UnitOfWork, message_key: str) -> bool:
-    query = select(t.inbound_messages.c.message_key).where(
-        t.inbound_messages.c.message_key == message_key
-    )
-    return uow.session.execute(query).first() is not None
-
-
-def _outbox_row(uow: UnitOfWork, message_id: str | None) -> Any:
-    if message_id is None:
-        return None
-    return uow.session.execute(select(t.outbox).where(t.outbox.c.message_id == message_id)).first()
-
-
-def _is_own(settings: Settings, uow: UnitOfWork, inbound: Inbound) -> bool:
-    if inbound.sender and inbound.sender == settings.mail_from.strip().lower():
-        return True
-    return _outbox_row(uow, inbound.message_id) is not None
-
-
-def _target(uow: UnitOfWork, inbound: Inbound) -> _Target | None:
-    """By reply key, or else by the nearest mail of ours the message answers."""
-    query = (
-        select(
-            t.recipients.c.round_id,
-            t.recipients.c.member_id,
-            t.members.c.email,
-            t.rounds.c.statement_id,
-            t.rounds.c.mode,
-        )
-        .join(t.members, t.members.c.id == t.recipients.c.member_id)
-        .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
-    )
-    if inbound.reply_key:
-        row = uow.session.execute(
-            query.where(t.recipients.c.reply_key == inbound.reply_key)
-        ).first()
-        return _Target(**row._mapping) if row else None
-    for sent in _answered(uow, inbound):
-        row = uow.session.execute(
-            query.where(
-                t.recipients.c.round_id == sent.round_id,
-                t.recipients.c.member_id == sent.member_id,
-            )
-        ).first()
-        if row:
-            return _Target(**row._mapping)
-    return None
-
-
-def _answered(uow: UnitOfWork, inbound: Inbound, target: _Target | None = None) -> list[Any]:
-    """Our outbox rows the mail answers (about one round and member), nearest first."""
-    if not inbound.references:
-        return []
-    query = select(t.outbox).where(
-        t.outbox.c.message_id.in_(inbound.references),
-        t.outbox.c.round_id.is_not(None),
-        t.outbox.c.member_id.is_not(None),
-    )
-    if target is not None:
-        query = query.where(
-            t.outbox.c.round_id == target.round_id, t.outbox.c.member_id == target.member_id
-        )
-    rows = {row.message_id: row for row in uow.session.execute(query)}
-    return [rows[m] for m in inbound.references if m in rows]
-
-
-def _answered_text(uow: UnitOfWork, inbound: Inbound, target: _Target) -> str | None:
-    """The SHA-256 of the text version the mail answers, when its thread says (else None: the
-    current text). Asking mails carry their version in their outbox key (`...:v2`)."""
-    for sent in _answered(uow, inbound, target):
-        version = _VERSION.search(sent.dedupe_key)
-        if version:
-            return uow.session.scalar(
-                select(t.statement_versions.c.sha256).where(
-                    t.statement_versions.c.statement_id == target.statement_id,
-                    t.statement_versions.c.number == int(version.group(1)),
-                )
-            )
-    return None
-
-
 class _RememberingUnitOfWork(UnitOfWork):
     """A unit of work that writes the inbound row just before it commits."""
 
@@ -429,83 +333,3 @@ class _RememberingContext(Context):
         if readonly:
             return super().uow(readonly=True)
         return _RememberingUnitOfWork(self.db.engine, self.row)
-
-
-def mailbox_settings(settings: Settings) -> MailboxSettings:
-    """The IMAP settings; a missing one is a one-line error."""
-    if not settings.imap_host:
-        raise InvalidInput("no mailbox to poll: ACCORD_IMAP_HOST is not set")
-    if not settings.imap_username or settings.imap_password is None:
-        raise InvalidInput("ACCORD_IMAP_USERNAME and ACCORD_IMAP_PASSWORD must be set to poll")
-    return MailboxSettings(
-        host=settings.imap_host,
-        port=settings.imap_port,
-        username=settings.imap_username,
-        password=settings.imap_password.get_secret_value(),
-        tls=settings.imap_tls,
-        folder=settings.imap_folder,
-    )
-
-
-def poll_mailbox(ctx: Context, *, limit: int = 500, deliver_mail: bool = True) -> dict[str, Any]:
-    """Read the new mail of the folder once, then send the receipts and explanations it caused.
-
-    Counts per outcome (`later`: over `limit`, left for the next poll), `messages` in all, and
-    `mail` (what delivery did). Delivery failing (SMTP down) loses nothing: the replies are
-    recorded and their mail stays pending for `sweep`.
-    """
-    counts = asyncio.run(_read_folder(ctx, mailbox_settings(ctx.settings), limit))
-    result: dict[str, Any] = {"messages": sum(counts.values()), **dict(sorted(counts.items()))}
-    if deliver_mail:
-        result["mail"] = _deliver(ctx)
-    return result
-
-
-async def _read_folder(ctx: Context, settings: MailboxSettings, limit: int) -> Counter[str]:
-    """Screen new mail by its header, fetch and process what may concern accord, mark it done.
-
-    Only headers are read of the rest, so a busy shared inbox costs little, and its unread mail
-    never crowds replies out of the `limit` (what is over it waits for the next poll).
-    """
-    counts: Counter[str] = Counter()
-    async with Mailbox(settings) as box:
-        heads = await box.headers(await box.new_messages())
-        wanted = [uid for uid, head in heads.items() if _may_concern(ctx, head)]
-        counts.update({UNRELATED: len(heads) - len(wanted), LATER: len(wanted[limit:])})
-        for uid in wanted[:limit]:
-            raw = await box.fetch(uid)
-            if raw is None:  # gone meanwhile (moved or deleted by someone else)
-                continue
-            outcome = _process_or_keep(ctx, raw)
-            counts[outcome.outcome] += 1
-            if outcome.processed:
-                await box.mark_done(uid)
-    return +counts
-
-
-def _may_concern(ctx: Context, header: bytes) -> bool:
-    """From a header alone: a reply key, a delivery report, or an answer to a mail of ours."""
-    head = read_message(header, reply_pattern=ctx.settings.reply_pattern)
-    if head.reply_key or head.kind == REPORT:
-        return True
-    with ctx.uow(readonly=True) as uow:
-        return bool(_answered(uow, head))
-
-
-def _process_or_keep(ctx: Context, raw: bytes) -> ReplyOutcome:
-    """Process one mail; if that fails (database down, a bug), keep it unread for next time."""
-    try:
-        return process_reply(ctx, raw)
-    except Exception as exc:  # one mail must not stop the others; it is retried next poll
-        log.exception("could not process a reply; it stays unread")
-        return ReplyOutcome(ERROR, raw_key(raw), detail=f"{type(exc).__name__}: {exc}"[:500])
-
-
-def _deliver(ctx: Context) -> dict[str, Any]:
-    from accord.services.delivery import deliver
-
-    try:
-        return deliver(ctx).as_dict()
-    except Exception as exc:  # SMTP down: rows stay pending (or leased) for the next sweep
-        log.warning("mail not delivered now: %s", exc)
-        return {"sent": 0, "error": f"{type(exc).__name__}: {exc}"[:300]}

@@ -1,8 +1,10 @@
-"""Rounds: circulate a statement to a group, record decisions, close by the rules, remind.
+"""Rounds: circulate a statement to a group, close by the rules, show a round's state.
 
 Per-recipient state lives in the `recipients` table (current decision) and `decisions` (the whole
-history); a round row is locked while a decision is recorded, so the tally and the close that
-follows it are decided by one writer at a time.
+history); a round row is locked while a decision is recorded or the round closes, so the tally
+and the close that follows it are decided by one writer at a time. Answers are recorded by
+`accord.services.answering`, reminders and the sweep by `accord.services.round_reminders`,
+revision and withdrawal by `accord.services.statement_rounds`.
 """
 
 from __future__ import annotations
@@ -14,25 +16,19 @@ from datetime import datetime, time
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, select
 
-from accord.services.answering import RoundClosed as RoundClosed
-from accord.services.answering import StaleText as StaleText
-from accord.services.answering import record_decision as record_decision
 from accord.services.context import Context
-from accord.services.outbox import Mail, asking_message_ids, enqueue
-from accord.services.publish import withdraw_publication
+from accord.services.outbox import Mail, enqueue
 from accord.services.statements import known_kinds
 from accord.services.status import round_document
 from statemachines import rounds as rules
 from statemachines.errors import GuardFailed, InvalidInput, NotFound
 from statemachines.records import Group
-from statemachines.reminders import ReminderSchedule
 from statemachines.rounds import OPEN, Round
 from statemachines.statements import (
     CIRCULATED,
     DRAFT,
-    PUBLISHED,
     GroupPolicy,
     Statement,
     circulation_problem,
@@ -212,12 +208,7 @@ def _ask(rnd: Round, member: Any, purpose: str) -> Mail:
     )
 
 
-# When a recipient was last asked; rows moved from a database before schema 0005 may lack it.
-_ASKED_AT = func.coalesce(t.recipients.c.asked_at, t.rounds.c.created_at).label("asked_at")
-_TALLY_COLUMNS = [t.rounds.c[f"tally_{key}"] for key in rules.TALLY_KEYS]
-
-
-def _locked_round(uow: UnitOfWork, round_id: int) -> Round:
+def locked_round(uow: UnitOfWork, round_id: int) -> Round:
     rnd = uow.session.scalars(_round_for_update(), {"round_id": round_id}).first()
     if rnd is None:
         raise NotFound(f"no round with id {round_id}")
@@ -235,14 +226,16 @@ def _round_for_update() -> Any:
     )
 
 
-def _close_if_due(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> None:
+def close_if_due(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> None:
     counts = rnd.counts
     reason = rules.close_reason(rules.parse_rule(rnd.rule), counts, rnd.deadline, now, rnd.mode)
     if reason:
-        _close(ctx, uow, rnd, reason, now)
+        close_with_reason(ctx, uow, rnd, reason, now)
 
 
-def _close(ctx: Context, uow: UnitOfWork, rnd: Round, reason: str, now: datetime) -> None:
+def close_with_reason(
+    ctx: Context, uow: UnitOfWork, rnd: Round, reason: str, now: datetime
+) -> None:
     """Close with the outcome as the rules give it; the statement follows; tell the secretariat."""
     counts = rnd.counts
     result = rules.close_outcome(rules.parse_rule(rnd.rule), counts, rnd.mode, reason)
@@ -286,8 +279,8 @@ def close_round(ctx: Context, round_id: int) -> dict[str, Any]:
     """Close now; the outcome is computed as at the deadline (silence is not consent)."""
     now = ctx.now()
     with ctx.uow() as uow:
-        rnd = _locked_round(uow, round_id)
-        _close(ctx, uow, rnd, "closed_by_secretariat", now)
+        rnd = locked_round(uow, round_id)
+        close_with_reason(ctx, uow, rnd, "closed_by_secretariat", now)
         uow.commit()
         return _round_dict(ctx, uow, rnd)
 
@@ -324,316 +317,3 @@ def member_by_email(ctx: Context, email: str) -> int:
         if member is None:
             raise NotFound(f"no member with email {email}")
         return int(member.id)
-
-
-def reminder_schedule(ctx: Context) -> ReminderSchedule:
-    settings = ctx.settings
-    return ReminderSchedule.of(
-        settings.reminder_days, settings.max_reminders, settings.reminder_min_gap_hours
-    )
-
-
-def due_reminders(
-    uow: UnitOfWork, rnd: Round, now: datetime, schedule: ReminderSchedule
-) -> list[tuple[int, str, int]]:
-    """(member id, email, reminder number) of silent recipients whose next reminder is due."""
-    query = (
-        select(
-            t.recipients.c.member_id,
-            t.members.c.email,
-            t.recipients.c.reminders_sent,
-            _ASKED_AT,
-            t.recipients.c.last_reminded_at,
-        )
-        .join(t.members)
-        .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
-        .where(
-            t.recipients.c.round_id == rnd.id,
-            t.recipients.c.decision.is_(None),
-            t.members.c.undeliverable.is_(False),
-        )
-    )
-    return [
-        (r.member_id, r.email, r.reminders_sent + 1)
-        for r in uow.session.execute(query)
-        if schedule.due(rnd.deadline, r.asked_at, r.last_reminded_at, now)
-    ]
-
-
-def remind(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> int:
-    """Write the reminders now due, threaded to each member's invitation."""
-    due = due_reminders(uow, rnd, now, reminder_schedule(ctx))
-    threads = asking_message_ids(uow, rnd.id) if due else {}
-    mails = [
-        Mail(
-            dedupe_key=f"reminder:{rnd.id}:{member_id}:v{rnd.version_number}:{n}",
-            purpose="reminder",
-            to_addr=email,
-            round_id=rnd.id,
-            member_id=member_id,
-            statement_id=rnd.statement_id,
-            data={"reminder_number": n},
-            thread_id=threads.get(member_id),
-        )
-        for member_id, email, n in due
-    ]
-    enqueue(uow, mails, settings=ctx.settings)
-    for member_id, _email, n in due:
-        uow.session.execute(
-            update(t.recipients)
-            .where(t.recipients.c.round_id == rnd.id, t.recipients.c.member_id == member_id)
-            .values(reminders_sent=n, last_reminded_at=now)
-        )
-    return len(due)
-
-
-def sweep_rounds(ctx: Context) -> dict[str, int]:
-    """Close what is due and write due reminders, one round per transaction. The rounds with
-    nothing due (most of them, most of the time) are told apart by reading the open rounds (their
-    tallies included) and the reminders already sent, and get no transaction."""
-    now = ctx.now()
-    with ctx.uow(readonly=True) as uow:
-        open_ids, due_ids = _rounds_to_move(ctx, uow, now)
-    closed = reminded = 0
-    for round_id in due_ids:
-        with ctx.uow() as uow:
-            rnd = _locked_round(uow, round_id)
-            if rnd.state != OPEN:
-                continue
-            before = rnd.state
-            _close_if_due(ctx, uow, rnd, now)
-            if rnd.state == before:
-                reminded += remind(ctx, uow, rnd, now)
-            else:
-                closed += 1
-            uow.commit()
-    return {"open_rounds": len(open_ids), "closed": closed, "reminders": reminded}
-
-
-def _rounds_to_move(ctx: Context, uow: UnitOfWork, now: datetime) -> tuple[list[int], list[int]]:
-    """The open rounds' ids, and those of the rounds that are due to close or have a reminder
-    due (what `_close_if_due` and `due_reminders` would find, read for all rounds at once)."""
-    open_rounds = list(uow.session.execute(_OPEN_ROUNDS))
-    if not open_rounds:
-        return [], []
-    # When each round's silent recipients were asked and last reminded (few distinct pairs)
-    silent: dict[int, set[tuple[datetime, datetime | None]]] = {}
-    for round_id, asked_at, reminded_at in uow.session.execute(_OPEN_SILENT):
-        silent.setdefault(round_id, set()).add((asked_at, reminded_at))
-    schedule = reminder_schedule(ctx)
-    due = []
-    for rnd in open_rounds:
-        tally = rules.Tally.kept_by(rnd)
-        rule = rules.parse_rule(rnd.rule)
-        if rules.close_reason(rule, tally, rnd.deadline, now, rnd.mode):
-            due.append(rnd.id)
-            continue
-        if any(
-            schedule.due(rnd.deadline, asked, reminded, now)
-            for asked, reminded in silent.get(rnd.id, ())
-        ):
-            due.append(rnd.id)
-    return [rnd.id for rnd in open_rounds], due
-
-
-_OPEN_ROUNDS = (
-    select(
-        t.rounds.c.id,
-        t.rounds.c.rule,
-        t.rounds.c.mode,
-        t.rounds.c.deadline,
-        *_TALLY_COLUMNS,
-    )
-    .where(t.rounds.c.state == OPEN)
-    .order_by(t.rounds.c.id)
-)
-_OPEN_SILENT = (
-    select(t.recipients.c.round_id, _ASKED_AT, t.recipients.c.last_reminded_at)
-    .distinct()
-    .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
-    .join(t.members, t.members.c.id == t.recipients.c.member_id)
-    .where(
-        t.rounds.c.state == OPEN,
-        t.recipients.c.decision.is_(None),
-        t.members.c.undeliverable.is_(False),
-    )
-)
-
-
-def recount_tallies(uow: UnitOfWork) -> None:
-    """Count every round's tally afresh from its recipients' answers, as `rules.tally` counts
-    (for rows written without the tally: an export made before schema 0004)."""
-    answered = {
-        "endorse": (rules.ENDORSE, rules.SUPPORT),
-        "decline": (rules.DECLINE, rules.CONCERNS),
-        "abstain": (rules.ABSTAIN,),
-    }
-    of_round = t.recipients.c.round_id == t.rounds.c.id
-    known = t.recipients.c.decision.in_([d for ds in answered.values() for d in ds])
-
-    def counted(*where: Any) -> Any:
-        return select(func.count()).where(of_round, *where).scalar_subquery()
-
-    values = {
-        f"tally_{key}": counted(t.recipients.c.decision.in_(decisions))
-        for key, decisions in answered.items()
-    }
-    values["tally_pending"] = counted(or_(t.recipients.c.decision.is_(None), ~known))
-    kept = {"updated_at": t.rounds.c.updated_at}  # a count, not a change of the round
-    uow.session.execute(update(t.rounds).values(**values, **kept))
-
-
-def count_recipients(uow: UnitOfWork, round_id: int) -> int:
-    return int(
-        uow.session.scalar(
-            select(func.count())
-            .select_from(t.recipients)
-            .where(t.recipients.c.round_id == round_id)
-        )
-        or 0
-    )
-
-
-def revise_statement(ctx: Context, statement_id: int, body: str) -> dict[str, Any]:
-    """A new text version. In an open round, earlier answers become stale and every recipient
-    is asked again with the difference; links to the old text stop working."""
-    from accord.services.statements import statement_dict
-
-    now = ctx.now()
-    with ctx.uow() as uow:
-        statement = uow.statements.get(statement_id)
-        previous = statement.current
-        statement.fire("revise")
-        version = statement.add_version(body, at=now)
-        if version.sha256 == previous.sha256:
-            raise InvalidInput("the new text is the same as the current version")
-        asked = 0
-        for rnd in uow.rounds.for_statement(statement.id):
-            if rnd.state == OPEN and rnd.mode == "endorse":
-                asked += _reask(ctx, uow, rnd, version.number, version.sha256, previous.sha256)
-        ctx.record(
-            uow,
-            entity_type="statement",
-            entity_id=statement.id,
-            action="revise",
-            at=now,
-            text_sha256=version.sha256,
-            payload={"version": version.number, "previous": previous.sha256, "reasked": asked},
-        )
-        uow.commit()
-        result = statement_dict(statement, known_kinds(uow))
-        result["reasked"] = asked
-        return result
-
-
-def _reask(
-    ctx: Context, uow: UnitOfWork, rnd: Round, number: int, sha: str, previous_sha: str
-) -> int:
-    rnd.text_sha256, rnd.version_number = sha, number
-    rnd.ask(rnd.counts.recipients)
-    uow.session.execute(
-        update(t.recipients)
-        .where(t.recipients.c.round_id == rnd.id)
-        .values(
-            decision=None,
-            decision_sha256=None,
-            comment=None,
-            decided_at=None,
-            reminders_sent=0,
-            asked_at=ctx.now(),
-        )
-    )
-    query = (
-        select(t.recipients.c.member_id, t.members.c.email)
-        .join(t.members)
-        .where(t.recipients.c.round_id == rnd.id, t.members.c.undeliverable.is_(False))
-    )
-    mails = [
-        Mail(
-            dedupe_key=f"revision:{rnd.id}:{member_id}:v{number}",
-            purpose="revision",
-            to_addr=email,
-            round_id=rnd.id,
-            member_id=member_id,
-            statement_id=rnd.statement_id,
-            data={"previous_sha256": previous_sha},
-        )
-        for member_id, email in uow.session.execute(query)
-    ]
-    return enqueue(uow, mails, settings=ctx.settings)
-
-
-def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str, Any]:
-    """Withdraw with a reason: open rounds close, those who had endorsed are told."""
-    from accord.services.statements import statement_dict
-
-    now = ctx.now()
-    with ctx.uow() as uow:
-        statement = uow.statements.get(statement_id)
-        endorsers = _endorsers_of(uow, statement.id)
-        was_published = statement.state == PUBLISHED
-        statement.fire("withdraw", reason=reason)
-        for rnd in uow.rounds.for_statement(statement.id):
-            if rnd.state == OPEN:
-                _close(ctx, uow, rnd, "withdrawn", now)
-        enqueue(
-            uow,
-            [
-                Mail(
-                    dedupe_key=f"withdrawal:{statement.id}:{member_id}",
-                    purpose="withdrawal",
-                    to_addr=email,
-                    member_id=member_id,
-                    statement_id=statement.id,
-                    data={"reason": statement.withdraw_reason},
-                )
-                for member_id, email in endorsers
-            ],
-            settings=ctx.settings,
-        )
-        unpublished = _unpublished(ctx, statement, now, was_published)
-        ctx.record(
-            uow,
-            entity_type="statement",
-            entity_id=statement.id,
-            action="withdraw",
-            at=now,
-            payload={
-                "reason": statement.withdraw_reason,
-                "notified": len(endorsers),
-                **unpublished,
-            },
-        )
-        uow.commit()
-        result = statement_dict(statement, known_kinds(uow))
-        result["notified"] = len(endorsers)
-        result["page"] = unpublished["publication"]["page"] if unpublished else None
-        return result
-
-
-def _unpublished(
-    ctx: Context, statement: Statement, now: datetime, was_published: bool
-) -> dict[str, Any]:
-    """A published statement's page, certificate and feed entry say it was withdrawn; what the
-    decision record keeps of that change."""
-    if not was_published:
-        return {}
-    change = withdraw_publication(
-        ctx.settings.home / "site",
-        statement.slug,
-        at=now,
-        reason=statement.withdraw_reason or "",
-        public_url=ctx.settings.public_url,
-    )
-    return {"publication": change} if change else {}
-
-
-def _endorsers_of(uow: UnitOfWork, statement_id: int) -> list[tuple[int, str]]:
-    query = (
-        select(t.members.c.id, t.members.c.email)
-        .distinct()
-        .join(t.recipients, t.recipients.c.member_id == t.members.c.id)
-        .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
-        .where(t.rounds.c.statement_id == statement_id, t.recipients.c.decision == rules.ENDORSE)
-    )
-    return [(r.id, r.email) for r in uow.session.execute(query)]

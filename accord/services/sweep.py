@@ -5,7 +5,7 @@ from __future__ import annotations
 from accord.services.context import Context
 from accord.services.delivery import deliver
 from accord.services.reminders import remind_actions
-from accord.services.rounds import sweep_rounds
+from accord.services.round_reminders import sweep_rounds
 
 # Under a sending budget (ACCORD_SMTP_MAX_PER_MINUTE/DAY) a sweep keeps sending as the budget
 # allows for up to this long, less than the 5 minutes between scheduled sweeps; the rest waits.

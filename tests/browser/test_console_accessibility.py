@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from playwright.sync_api import BrowserContext, Page
 
+from accord.services.answering import record_decision
 from accord.services.context import Context
-from accord.services.rounds import record_decision
 from accord.services.users import reset_password
 from tests.browser.conftest import log_in, screenshot, serious_violations
 from tests.conftest import SAMPLE_REPORT

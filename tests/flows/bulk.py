@@ -10,7 +10,8 @@ from storage import tables as t
 
 def answer(ctx: Context, round_id: int, email: str, decision: str) -> None:
     """`email`'s decision, as if they pressed the button behind their link."""
-    from accord.services.rounds import member_by_email, record_decision
+    from accord.services.answering import record_decision
+    from accord.services.rounds import member_by_email
 
     record_decision(
         ctx,

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from accord.services.answering import record_decision
 from accord.services.context import Context
 from accord.services.data import export_data, import_data
 from accord.services.members import import_members
-from accord.services.rounds import record_decision, start_round
+from accord.services.rounds import start_round
 from accord.services.statements import draft_statement
 from statemachines.errors import InvalidInput
 from storage.tables import metadata

@@ -28,20 +28,16 @@ from sqlalchemy import select
 from accord.config import load_settings
 from accord.mail.render import prepare, render
 from accord.services import answering, status
+from accord.services.answering import record_decision
+from accord.services.composing import PERSONAL, Composer
 from accord.services.context import Context
-from accord.services.delivery import PERSONAL, Composer, rule_text
 from accord.services.links import read_token
 from accord.services.members import import_members
-from accord.services.rounds import (
-    close_round,
-    record_decision,
-    round_status,
-    start_round,
-    sweep_rounds,
-)
+from accord.services.round_reminders import sweep_rounds
+from accord.services.rounds import close_round, round_status, start_round
 from accord.services.statements import draft_statement, known_kinds
 from statemachines.errors import AccordError, NotFound
-from statemachines.rounds import DECISIONS
+from statemachines.rounds import DECISIONS, rule_text
 from storage import plain
 from storage import tables as t
 from storage.answers import SyncAnswerStore

@@ -12,10 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from accord.services.answering import record_decision
 from accord.services.context import Context
 from accord.services.members import import_members
 from accord.services.publish import publish_statement
-from accord.services.rounds import close_round, record_decision, start_round, withdraw_statement
+from accord.services.rounds import close_round, start_round
+from accord.services.statement_rounds import withdraw_statement
 from accord.services.statements import draft_statement
 from storage import tables as t
 from tests.conftest import FIXED_NOW, FIXTURES

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from accord.services.context import Context
-from accord.services.rounds import sweep_rounds
+from accord.services.round_reminders import sweep_rounds
 from storage import tables as t
 from tests.conftest import FIXED_NOW
 from tests.integration.test_rounds import at, draft, members, start  # noqa: F401  (fixture)

@@ -35,8 +35,9 @@ from accord.config import load_settings
 from accord.inbound.imap import DONE, Mailbox, MailboxError, MailboxSettings
 from accord.services.context import Context
 from accord.services.members import import_members
-from accord.services.replies import mailbox_settings, poll_mailbox
-from accord.services.rounds import close_round, revise_statement, round_status, start_round
+from accord.services.reply_polling import mailbox_settings, poll_mailbox
+from accord.services.rounds import close_round, round_status, start_round
+from accord.services.statement_rounds import revise_statement
 from accord.services.statements import draft_statement
 from statemachines.errors import InvalidInput
 from storage import tables as t
@@ -452,12 +453,12 @@ def test_receipts_and_explanations_are_mailed_and_robots_get_nothing(
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_mail_that_cannot_go_now_loses_no_reply(ctx, members, imap_server, monkeypatch) -> None:
-    import accord.services.delivery
+    import accord.services.reply_polling
 
     def smtp_down(_ctx: Context) -> None:
         raise ConnectionRefusedError("Connect call failed ('127.0.0.1', 1025)")
 
-    monkeypatch.setattr(accord.services.delivery, "deliver", smtp_down)
+    monkeypatch.setattr(accord.services.reply_polling, "deliver", smtp_down)
     ctx = reading(ctx, imap_server)
     round_id = open_round(ctx)
     deliver_to(

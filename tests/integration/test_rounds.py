@@ -9,21 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from accord.services.answering import RoundClosed, StaleText, record_decision
 from accord.services.context import Context
 from accord.services.members import import_members
 from accord.services.publish import publish_statement
-from accord.services.rounds import (
-    RoundClosed,
-    StaleText,
-    close_round,
-    member_by_email,
-    record_decision,
-    revise_statement,
-    round_status,
-    start_round,
-    sweep_rounds,
-    withdraw_statement,
-)
+from accord.services.round_reminders import sweep_rounds
+from accord.services.rounds import close_round, member_by_email, round_status, start_round
+from accord.services.statement_rounds import revise_statement, withdraw_statement
 from accord.services.statements import draft_statement, show_statement
 from statemachines.errors import GuardFailed, IllegalTransition, InvalidInput, NotFound
 from storage import tables as t

@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 
 from accord.services.context import Context
 from accord.services.members import import_members
-from accord.services.rounds import close_round, revise_statement, round_status, start_round
+from accord.services.rounds import close_round, round_status, start_round
+from accord.services.statement_rounds import revise_statement
 from accord.services.statements import draft_statement
 from storage import tables as t
 from tests.conftest import FIXED_NOW, FIXTURES

@@ -16,7 +16,8 @@ import pytest
 from itsdangerous import URLSafeSerializer
 
 from accord.services.context import Context
-from accord.services.rounds import close_round, revise_statement
+from accord.services.rounds import close_round
+from accord.services.statement_rounds import revise_statement
 from tests.integration.test_web import BARRY, GEMMA, TEXT, OpenRound, assert_refused, open_round
 from tests.servers import serving
 

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, text, update
 
+from accord.services.answering import record_decision
 from accord.services.context import Context
 from accord.services.members import import_members
-from accord.services.rounds import close_round, member_by_email, record_decision, start_round
+from accord.services.rounds import close_round, member_by_email, start_round
 from accord.services.setup import seed_kinds
 from accord.services.statements import draft_statement
 from storage import tables as t

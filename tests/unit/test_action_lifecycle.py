@@ -9,7 +9,7 @@ import pytest
 from statemachines.actions import ACTION_LIFECYCLE, STATES, Action, is_overdue
 from statemachines.errors import GuardFailed, IllegalTransition
 
-# Written out by hand from design.md, so the lifecycle is checked against it, not against itself.
+# Written out by hand, not derived from ACTION_LIFECYCLE, so the lifecycle is checked against it.
 ALLOWED = {
     "proposed": {"assess", "drop", "reject"},
     "assessed": {"assess", "start", "drop", "reject"},

@@ -26,6 +26,7 @@ from statemachines.rounds import (
     is_met,
     outcome,
     parse_rule,
+    rule_text,
     tally,
 )
 
@@ -76,6 +77,18 @@ def test_a_rule_built_by_hand_must_be_valid(name: str, minimum: int) -> None:
     # Rule("min", 0) would be met by zero endorsements: silence counted as consent.
     with pytest.raises(InvalidInput):
         Rule(name, minimum)
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("unanimous", "every member endorses or abstains, and no one declines"),
+        ("majority", "more than half of the members endorse"),
+        ("min:3", "at least 3 members endorse"),
+    ],
+)
+def test_rule_text_says_the_rule_in_words(rule: str, words: str) -> None:
+    assert rule_text(rule) == words
 
 
 # --- tally ----------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from accord.services.rounds import close_round, member_by_email, record_decision
+from accord.services.answering import record_decision
+from accord.services.rounds import close_round, member_by_email
 from accord.services.statement_pages import remind_now, round_page
 from accord.web.console.forms import Errors, msg
 from accord.web.console.pages import Pages

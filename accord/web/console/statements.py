@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from accord.services.publish import publish_statement
-from accord.services.rounds import parse_deadline, revise_statement, start_round, withdraw_statement
+from accord.services.rounds import parse_deadline, start_round
 from accord.services.statement_pages import (
     deadline_for_members,
     kinds,
@@ -17,6 +17,7 @@ from accord.services.statement_pages import (
     revision_preview,
     statement_page,
 )
+from accord.services.statement_rounds import revise_statement, withdraw_statement
 from accord.services.statements import draft_statement
 from accord.web.console.forms import Errors, msg
 from accord.web.console.pages import Pages, paragraphs
