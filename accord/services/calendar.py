@@ -84,7 +84,8 @@ def _short(text: str) -> str:
 
 
 def action_url(ctx: Context, action_id: int) -> str:
-    return f"{ctx.settings.public_url.rstrip('/')}/actions/{action_id}"
+    """The action's page in the secretariat's console (behind its login)."""
+    return f"{ctx.settings.public_url.rstrip('/')}/console/actions/{action_id}"
 
 
 def _serializer(ctx: Context) -> URLSafeSerializer:

@@ -33,7 +33,7 @@ def test_the_calendar_has_an_event_on_each_dated_action(ctx: Any, tmp_path: Path
     first = events[0]
     assert first.decoded("dtstart") == date(2023, 9, 30)
     assert str(first["summary"]).startswith("Due: Update the ICC coordinators mission")
-    assert str(first["url"]) == "http://127.0.0.1:8000/actions/1"
+    assert str(first["url"]) == "http://127.0.0.1:8000/console/actions/1"
     assert "Responsible: ICC Secretariat" in str(first["description"])
 
 
