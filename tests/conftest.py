@@ -152,14 +152,19 @@ def pg_scratch(pg_template: str) -> Iterator[PgScratch]:
     _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def sqlite_copy(template: Path, tmp_path: Path) -> str:
+    """The URL of a copy of the migrated SQLite template in the test's home folder."""
+    target = tmp_path / "home" / "accord.db"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(template, target)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database URL, once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
-        target = tmp_path / "home" / "accord.db"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(request.getfixturevalue("sqlite_template"), target)
-        yield f"sqlite:///{target}"
+        yield sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
         return
     if request.node.get_closest_marker("own_database") is None:
         scratch: PgScratch = request.getfixturevalue("pg_scratch")

@@ -16,11 +16,19 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from accord.services.context import Context
+from tests.conftest import sqlite_copy
 from tests.console.conftest import cheap_argon2  # noqa: F401  (the same cheap hashes)
 from tests.console.helpers import PASSWORD, make_users
 from tests.servers import serving
 
 AXE = Path(__file__).parent / "axe.min.js"
+
+
+@pytest.fixture
+def db_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """SQLite only: what the browser checks is the pages; the console's routes are tested over
+    HTTP on both databases (tests/console), and a browser run costs about 15 s."""
+    return sqlite_copy(sqlite_template, tmp_path)
 
 
 @pytest.fixture
