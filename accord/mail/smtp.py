@@ -28,6 +28,9 @@ from statemachines.pacing import THROTTLING
 
 log = logging.getLogger(__name__)
 
+# The first retry's wait; each next one waits twice as long (0.5, 1 and 2 s for three retries).
+BACKOFF_S = 0.5
+
 
 @dataclass(frozen=True)
 class SmtpTarget:
@@ -97,7 +100,7 @@ async def send_all(
     *,
     connections: int = 4,
     retries: int = 3,
-    backoff: float = 0.5,
+    backoff: float | None = None,
     on_result: Callable[[Delivery], None] | None = None,
     start_before: float | None = None,
 ) -> list[Delivery]:
@@ -119,7 +122,7 @@ async def send_all(
     results: dict[int, Delivery] = {}
     stop = _Stop(start_before)
     workers = [
-        _Worker(target, retries, backoff, on_result, stop)
+        _Worker(target, retries, BACKOFF_S if backoff is None else backoff, on_result, stop)
         for _ in range(min(connections, len(messages)))
     ]
     errors = await asyncio.gather(*(w.run(messages, queue, results) for w in workers))

@@ -102,10 +102,11 @@ def test_a_round_of_200_gets_one_invitation_each_and_no_minute_over_the_limit(
 
 @SQLITE_ONLY
 def test_a_throttling_server_slows_every_sender_down_without_failing_or_doubling(
-    ctx: Context,
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No budget configured: 421s are retried later (the row waits, paused senders hold off),
     never failed, never sent twice."""
+    monkeypatch.setattr("accord.mail.smtp.BACKOFF_S", 0.5)  # the real retry timing, not tests'
     server = ThrottlesPastLimit(10, 2.0)
     bulk_round(ctx, 30)
     with smtp_server(server) as port:
