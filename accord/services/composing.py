@@ -55,6 +55,7 @@ class Composer:
         self._statements: dict[tuple[int, int | None], dict[str, Any]] = {}
         self._skeletons: dict[tuple[Any, ...], Any] = {}
         self._seen: dict[tuple[Any, ...], int] = {}
+        self._decisions: dict[int, Any] = {}
 
     def compose_all(self, rows: Sequence[Any]) -> tuple[list[Any], list[Any]]:
         """The messages of `rows`, and a permanent failure for each row that cannot be written
@@ -64,6 +65,7 @@ class Composer:
         members = self._members({r.member_id for r in rows if r.member_id})
         keys = self._reply_keys(rows)
         self._load({r.round_id for r in rows if r.round_id}, {r.statement_id for r in rows})
+        self._load_decisions(rows)
         messages, unwritable = [], []
         for row in rows:
             member = members.get(row.member_id)
@@ -88,6 +90,14 @@ class Composer:
             return {}
         found = self.uow.session.execute(_MEMBERS, {"ids": sorted(ids)})
         return {m.id: m for m in found}
+
+    def _load_decisions(self, rows: Sequence[Any]) -> None:
+        """The decisions this batch's receipts confirm, in one query (not one a receipt)."""
+        ids = {(r.data or {}).get("decision_id") for r in rows if r.purpose == "receipt"}
+        wanted = sorted(i for i in ids if i is not None and i not in self._decisions)
+        if wanted:
+            found = self.uow.session.execute(_DECISIONS, {"ids": wanted})
+            self._decisions.update((d.id, d) for d in found)
 
     def _reply_keys(self, rows: Sequence[Any]) -> dict[tuple[int, int], str]:
         """The reply keys of this batch's recipients (not of their whole rounds)."""
@@ -264,9 +274,10 @@ class Composer:
         return {"diff": "\n".join(diff), "previous_sha256": previous}
 
     def _for_receipt(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
-        decision = self.uow.session.execute(
-            select(t.decisions).where(t.decisions.c.id == (row.data or {}).get("decision_id"))
-        ).one()
+        decision_id = (row.data or {}).get("decision_id")
+        decision = self._decisions.get(decision_id)
+        if decision is None:
+            raise NotFound(f"decision {decision_id} of this receipt is not in the database")
         tz = ZoneInfo(context.get("round", {}).get("member_timezone", self.settings.timezone))
         return {
             "decision": {
@@ -333,6 +344,7 @@ class Composer:
         return {"reason": (row.data or {}).get("reason", "")}
 
 
+_DECISIONS = select(t.decisions).where(t.decisions.c.id.in_(bindparam("ids", expanding=True)))
 _MEMBERS = select(
     t.members.c.id, t.members.c.name, t.members.c.email, t.members.c.language, t.members.c.timezone
 ).where(t.members.c.id.in_(bindparam("ids", expanding=True)))
