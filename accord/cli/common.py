@@ -35,7 +35,10 @@ def close_contexts() -> None:
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+    """A service's result as the JSON the contract gives (dataclasses by their field names)."""
+    from accord.services.results import plain
+
+    sys.stdout.write(json.dumps(plain(value), indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
