@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from statemachines.errors import AccordError
 from statemachines.rounds import CLOSED, TALLY_KEYS, Tally
 from storage.aio import LinkDatabase
+from storage.kinds import KIND_MEANING
 from storage.plain import Reader, Write, utc
 from storage.uow import Database, UnitOfWork
 
@@ -40,13 +41,13 @@ STATEMENT_TIMEOUT = "4s"
 SESSION_LIMITS = {"lock_timeout": LOCK_TIMEOUT, "statement_timeout": STATEMENT_TIMEOUT}
 
 # Everything the page shows, in one query: the round, its statement and the version the round
-# asks about, the member and their current answer, the meaning of the kind; and what recording an
-# answer (or closing the round with it) needs besides.
-_PAGE_COLUMNS = """
+# asks about, the member and their current answer, the meaning of the kind (in their language);
+# and what recording an answer (or closing the round with it) needs besides.
+_PAGE_COLUMNS = f"""
 rounds.id, rounds.statement_id, rounds.outcome, rounds.tally_endorse, rounds.tally_decline,
 rounds.tally_abstain, rounds.tally_pending, rounds.mode, rounds.rule, rounds.deadline,
 rounds.state, rounds.text_sha256, statements.title, statements.kind, statements.political,
-statement_versions.body, statement_versions.number, kinds.meaning, members.name, members.email,
+statement_versions.body, statement_versions.number, {KIND_MEANING}, members.name, members.email,
 members.timezone, recipients.id, recipients.decision, recipients.comment, recipients.decided_at,
 rounds.version_number, statements.state"""
 _PAGE_FROM = """

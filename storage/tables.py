@@ -101,6 +101,7 @@ kinds = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("meaning", Text, nullable=False),
+    Column("meaning_fr", Text, nullable=True),  # French; English is shown when it is NULL
 )
 
 meetings = Table(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from accord.cli.common import context, print_json
+
+if TYPE_CHECKING:
+    from accord.services.groups import GroupSettings
 
 app = typer.Typer(
     help="Groups (from the members' groups column) and what they accept.", no_args_is_help=True
@@ -24,11 +29,13 @@ def list_(json_: bool = typer.Option(False, "--json", help="Print a JSON list.")
         print_json(groups)
         return
     for g in groups:
-        political = "accepts political" if g["accepts_political"] else "no political"
-        refused = ", ".join(g["refused_kinds"]) or "none"
-        typer.echo(
-            f"{g['name']:<30} {g['members']:>4} members  {political}  refused kinds: {refused}"
-        )
+        typer.echo(_group_line(g))
+
+
+def _group_line(group: GroupSettings) -> str:
+    political = "accepts political" if group.accepts_political else "no political"
+    refused = ", ".join(group.refused_kinds) or "none"
+    return f"{group.name:<30} {group.members:>4} members  {political}  refused kinds: {refused}"
 
 
 @app.command()
@@ -56,29 +63,39 @@ def configure(
     result = configure_group(
         context(), name, accepts_political=political, refused_kinds=kinds, auto_publish=auto_publish
     )
-    print_json(result) if json_ else typer.echo(result)
+    print_json(result) if json_ else typer.echo(_group_line(result))
 
 
 @kinds_app.command("list")
 def kinds_list(json_: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
-    """Kinds and the sentence each request shows."""
+    """Kinds and the sentence each request shows, in English and in French."""
     from accord.services.groups import list_kinds
 
     kinds = list_kinds(context())
     if json_:
         print_json(kinds)
         return
-    for name, meaning in sorted(kinds.items()):
-        typer.echo(f"{name}: {meaning}")
+    for kind in kinds:
+        typer.echo(f"{kind.name}: {kind.meaning}")
+        if kind.meaning_fr:
+            typer.echo(f"{' ' * len(kind.name)}  (fr) {kind.meaning_fr}")
 
 
 @kinds_app.command("set")
 def kinds_set(
     name: str = typer.Argument(...),
     meaning: str = typer.Option(..., "--meaning", help="One sentence: what endorsing means."),
+    meaning_fr: str = typer.Option(
+        None,
+        "--meaning-fr",
+        help="The same in French, for members whose language is French (kept when left out; "
+        "'' removes it, and French members then read the English).",
+    ),
 ) -> None:
     """Add a kind or change what it means."""
     from accord.services.groups import set_kind
 
-    result = set_kind(context(), name, meaning)
-    typer.echo(f"{result['name']}: {result['meaning']}")
+    kind = set_kind(context(), name, meaning, meaning_fr)
+    typer.echo(f"{kind.name}: {kind.meaning}")
+    if kind.meaning_fr:
+        typer.echo(f"{' ' * len(kind.name)}  (fr) {kind.meaning_fr}")

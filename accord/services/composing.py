@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from accord.services.context import Context
 from accord.services.links import link_url, make_token
-from accord.services.statements import known_kinds
+from accord.services.statements import kind_meaning, kinds_named
 from statemachines import rounds as rules
 from statemachines.errors import NotFound
 from storage import tables as t
@@ -49,7 +49,7 @@ class Composer:
         self.uow = uow
         self.settings = ctx.settings
         self.secret = ctx.settings.resolve_secret_key()
-        self.kinds = known_kinds(uow)
+        self.kinds = kinds_named(uow)
         self._rounds: dict[int, dict[str, Any]] = {}
         self._statement_rows: dict[int, tuple[Any, list[Any]]] = {}
         self._statements: dict[tuple[int, int | None], dict[str, Any]] = {}
@@ -151,7 +151,10 @@ class Composer:
     def context(self, row: Any, member: Any, reply_key: str | None = None) -> dict[str, Any]:
         context: dict[str, Any] = {}
         if row.statement_id:
-            context["statement"] = self._statement(row.statement_id, row.round_id)
+            statement = self._statement(row.statement_id, row.round_id)
+            language = member.language if member else None  # the kind's meaning in theirs
+            meaning = kind_meaning(self.kinds, statement["kind"], language)
+            context["statement"] = {**statement, "kind_meaning": meaning}
         if row.round_id:
             context["round"] = dict(self._round(row.round_id))
             context["group"] = {"name": context["round"]["group"]}
@@ -251,7 +254,7 @@ class Composer:
                 "id": statement.id,
                 "title": statement.title,
                 "kind": statement.kind,
-                "kind_meaning": self.kinds.get(statement.kind, ""),
+                "kind_meaning": kind_meaning(self.kinds, statement.kind, "en"),
                 "political": bool(statement.political),
                 "body": version.body,
                 "sha256": version.sha256,

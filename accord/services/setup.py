@@ -4,22 +4,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from accord.services.context import Context
 from accord.services.ready import check_ready
 from accord.services.ready import safe_url as _safe_url
 from storage.migrate import upgrade
-from storage.tables import kinds
+from storage.kinds import Kind, KindStore
 from storage.uow import Database
 
 DEFAULT_KINDS = {
-    "awareness-day": "You add your name to a message that marks an international day and restates "
-    "the network's shared values; it asks no one to take a political position.",
-    "programme-news": "You add your name to news about the network's own programme (events, "
-    "tools, publications); it takes no position beyond the programme.",
-    "position": "You add your name to a position of the network on a public matter; read it as "
-    "a statement you personally stand behind.",
+    kind.name: kind
+    for kind in (
+        Kind(
+            "awareness-day",
+            "You add your name to a message that marks an international day and restates the "
+            "network's shared values; it asks no one to take a political position.",
+            "Vous ajoutez votre nom à un message qui marque une journée internationale et "
+            "rappelle les valeurs communes du réseau ; il ne demande à personne de prendre "
+            "position politiquement.",
+        ),
+        Kind(
+            "programme-news",
+            "You add your name to news about the network's own programme (events, tools, "
+            "publications); it takes no position beyond the programme.",
+            "Vous ajoutez votre nom à une nouvelle sur le programme du réseau lui-même "
+            "(événements, outils, publications) ; elle ne prend aucune position au-delà du "
+            "programme.",
+        ),
+        Kind(
+            "position",
+            "You add your name to a position of the network on a public matter; read it as a "
+            "statement you personally stand behind.",
+            "Vous ajoutez votre nom à une prise de position du réseau sur une question "
+            "publique ; lisez-la comme une déclaration que vous soutenez personnellement.",
+        ),
+    )
 }
 
 
@@ -42,10 +60,7 @@ def init_database(ctx: Context) -> InitResult:
 def seed_kinds(db: Database) -> None:
     """Add the default kinds of statement that are not there yet (never overwrite edits)."""
     with db.uow() as uow:
-        present = set(uow.session.scalars(select(kinds.c.name)))
-        missing = [{"name": k, "meaning": v} for k, v in DEFAULT_KINDS.items() if k not in present]
-        if missing:
-            uow.session.execute(kinds.insert(), missing)
+        KindStore(uow.connection).add_missing(list(DEFAULT_KINDS.values()))
         uow.commit()
 
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import select
 
 from accord.services.context import Context
 from statemachines.errors import InvalidInput
 from statemachines.statements import CIRCULATED, Statement
-from storage import tables as t
+from storage.kinds import Kind, KindStore
 from storage.uow import UnitOfWork
 
 MAX_BODY_BYTES = 200_000
@@ -45,7 +44,18 @@ def one_line(text: str, what: str) -> str:
 
 
 def known_kinds(uow: UnitOfWork) -> dict[str, str]:
-    return dict(uow.session.execute(select(t.kinds.c.name, t.kinds.c.meaning)).all())
+    """Each kind's meaning in English (in a member's language: `kinds_named`, `kind_meaning`)."""
+    return {kind.name: kind.meaning for kind in KindStore(uow.connection).all()}
+
+
+def kinds_named(uow: UnitOfWork) -> dict[str, Kind]:
+    return {kind.name: kind for kind in KindStore(uow.connection).all()}
+
+
+def kind_meaning(kinds: Mapping[str, Kind], kind: str, language: str | None) -> str:
+    """What endorsing `kind` means, in a member's `language` ("" for an unknown kind)."""
+    found = kinds.get(kind)
+    return found.meaning_in(language) if found else ""
 
 
 def slugify(title: str) -> str:

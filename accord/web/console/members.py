@@ -9,7 +9,13 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from accord.services.groups import configure_group, list_groups, list_kinds, set_kind
+from accord.services.groups import (
+    BadKind,
+    configure_group,
+    list_groups,
+    list_kinds,
+    set_kind,
+)
 from accord.services.member_pages import MAX_CSV_BYTES, import_member_upload, search_members
 from accord.services.members import BadRows
 from accord.web.console.forms import Errors, msg
@@ -125,7 +131,7 @@ async def configure(
 def _configure_group(request: Request, name: str, political: bool, accepted: set[str]) -> Response:
     """Store a group's settings and answer (database work: run in a worker thread)."""
     try:
-        refused = sorted(set(list_kinds(who(request).ctx)) - accepted)
+        refused = sorted({kind.name for kind in list_kinds(who(request).ctx)} - accepted)
         configure_group(who(request).ctx, name, accepts_political=political, refused_kinds=refused)
     except AccordError as exc:
         errors = Errors()
@@ -139,14 +145,21 @@ def kinds(
     request: Request,
     name: Annotated[str, Form(max_length=64)] = "",
     meaning: Annotated[str, Form(max_length=2000)] = "",
+    meaning_fr: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    """Both meanings of a kind; an empty French one means French members read the English."""
     errors = Errors()
+    field = name or "new"
     if not meaning.strip():
-        errors.add(f"meaning-{name or 'new'}", msg("Say what endorsing this kind means."))
-    else:
-        try:
-            set_kind(who(request).ctx, name, meaning)
-            return RedirectResponse(f"{PREFIX}/groups", 303)
-        except AccordError as exc:
-            errors.add(f"meaning-{name or 'new'}", str(exc))
-    return _groups_view(request, errors, 400)
+        errors.add(f"meaning-{field}", msg("Say what endorsing this kind means."))
+        return _groups_view(request, errors, 400)
+    try:
+        set_kind(who(request).ctx, name, meaning, meaning_fr)
+    except BadKind as exc:
+        wrong = "meaning-fr" if exc.field == "meaning_fr" else "meaning"
+        errors.add(f"{wrong}-{field}", str(exc))
+        return _groups_view(request, errors, 400)
+    except AccordError as exc:
+        errors.add(f"meaning-{field}", str(exc))
+        return _groups_view(request, errors, 400)
+    return RedirectResponse(f"{PREFIX}/groups", 303)
