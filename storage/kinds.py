@@ -42,6 +42,11 @@ class KindStore:
         query = select(kinds.c.name, kinds.c.meaning, kinds.c.meaning_fr).order_by(kinds.c.name)
         return [Kind(*row) for row in self.connection.execute(query)]
 
+    def meanings(self) -> dict[str, str]:
+        """Each kind's English meaning (the columns every schema has: an older database is read
+        before `accord init` migrates it)."""
+        return dict(self.connection.execute(select(kinds.c.name, kinds.c.meaning)).all())
+
     def named(self, name: str) -> Kind | None:
         return next((kind for kind in self.all() if kind.name == name), None)
 

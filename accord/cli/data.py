@@ -18,8 +18,8 @@ def export_(file: Path = typer.Argument(..., help="JSON file to write.")) -> Non
     """Write every table to FILE."""
     from accord.services.data import export_data
 
-    counts = export_data(context(), file)
-    typer.echo(f"exported {sum(counts.values())} rows from {len(counts)} tables to {file}")
+    moved = export_data(context(), file)
+    typer.echo(f"exported {moved.total} rows from {len(moved.rows)} tables to {file}")
 
 
 @app.command("import")
@@ -29,5 +29,5 @@ def import_(
     """Load FILE into a new, empty database (run `accord init` on it first)."""
     from accord.services.data import import_data
 
-    counts = import_data(context(), file)
-    typer.echo(f"imported {sum(counts.values())} rows into {len(counts)} tables")
+    moved = import_data(context(), file)
+    typer.echo(f"imported {moved.total} rows into {len(moved.rows)} tables")

@@ -45,7 +45,7 @@ def one_line(text: str, what: str) -> str:
 
 def known_kinds(uow: UnitOfWork) -> dict[str, str]:
     """Each kind's meaning in English (in a member's language: `kinds_named`, `kind_meaning`)."""
-    return {kind.name: kind.meaning for kind in KindStore(uow.connection).all()}
+    return KindStore(uow.connection).meanings()
 
 
 def kinds_named(uow: UnitOfWork) -> dict[str, Kind]:

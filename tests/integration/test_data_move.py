@@ -16,6 +16,7 @@ from accord.services.answering import record_decision
 from accord.services.context import Context
 from accord.services.data import export_data, import_data
 from accord.services.members import import_members
+from accord.services.setup import DEFAULT_KINDS
 from accord.services.rounds import start_round
 from accord.services.statements import draft_statement
 from statemachines.errors import InvalidInput
@@ -91,7 +92,7 @@ def test_moving_from_sqlite_to_postgresql_loses_nothing(
     export = tmp_path / "accord.json"
     exported = export_data(sqlite_ctx, export)
     imported = import_data(pg_ctx, export)
-    assert imported == exported and exported["audit_log"] >= 4
+    assert imported == exported and exported.rows["audit_log"] >= 4
     assert _dump(pg_ctx) == _dump(sqlite_ctx)
     with pg_ctx.uow(readonly=True) as uow:
         assert uow.audit.verify().ok
@@ -154,5 +155,34 @@ def test_an_export_of_schema_0003_imports_with_each_round_counted(
             assert uow.rounds.get(1).counts.as_dict() == {
                 "endorse": 1, "decline": 0, "abstain": 0, "pending": 6
             }  # fmt: skip
+    finally:
+        target.db.dispose()
+
+
+def test_an_export_of_schema_0006_imports_with_the_built_in_french_meanings(
+    sqlite_ctx: Context, tmp_path: Path
+) -> None:
+    """Kinds had no French before 0007: the built-in ones get theirs, as the migration gives
+    them; a kind the secretariat wrote keeps English only."""
+    from accord.services.groups import list_kinds, set_kind
+
+    set_kind(sqlite_ctx, "joint-letter", "You co-sign a letter.", "Vous cosignez une lettre.")
+    export = tmp_path / "accord.json"
+    export_data(sqlite_ctx, export)
+    document = json.loads(export.read_text(encoding="utf-8"))
+    document["schema"] = "0006"
+    for row in document["tables"]["kinds"]:
+        del row["meaning_fr"]
+    export.write_text(json.dumps(document), encoding="utf-8")
+    target = _context(tmp_path / "target", f"sqlite:///{tmp_path / 'target.db'}")
+    try:
+        from storage.migrate import upgrade
+
+        upgrade(target.db.engine)
+        import_data(target, export)
+        french = {kind.name: kind.meaning_fr for kind in list_kinds(target)}
+        assert french["position"] == DEFAULT_KINDS["position"].meaning_fr
+        assert french["joint-letter"] is None
+        assert len(french) == 4
     finally:
         target.db.dispose()

@@ -20,7 +20,7 @@ from accord.services.answering import record_decision
 from accord.services.context import Context
 from accord.services.members import import_members
 from accord.services.rounds import close_round, member_by_email, start_round
-from accord.services.setup import seed_kinds
+from accord.services.setup import DEFAULT_KINDS
 from accord.services.statements import draft_statement
 from storage import tables as t
 from storage.migrate import SCHEMA_HEAD, current_revision, upgrade
@@ -134,7 +134,10 @@ def _to_revision_0001(url: str) -> Database:
 def _fill_as_0001(ctx: Context) -> None:
     """Members, a statement, a round with answers and their record, as accord 0001 wrote them
     (no outbox yet: the round's rows are written without the services that mail)."""
-    seed_kinds(ctx.db)
+    with ctx.db.engine.begin() as conn:  # the kinds `accord init` seeded, one of them edited
+        rows = [{"name": k.name, "meaning": k.meaning} for k in DEFAULT_KINDS.values()]
+        rows[-1]["meaning"] = "Edited by the secretariat."
+        conn.execute(text("INSERT INTO kinds (name, meaning) VALUES (:name, :meaning)"), rows)
     import_members(ctx, FIXTURES / "members.csv")
     statement = draft_statement(ctx, title="Migrants Day", kind="awareness-day", body="We...\n")
     with ctx.uow() as uow:
@@ -188,6 +191,7 @@ def _fill_as_0001(ctx: Context) -> None:
 ADDED_COLUMNS = {
     "rounds": ["tally_endorse", "tally_decline", "tally_abstain", "tally_pending"],
     "recipients": ["asked_at"],
+    "kinds": ["meaning_fr"],
 }
 NEW_TABLES = (
     "outbox",
@@ -227,6 +231,11 @@ def _asked_at_is_the_round_creation(engine: Engine) -> bool:
     return bool(rows) and all(asked == created for asked, created in rows)
 
 
+def _french_meanings(engine: Engine) -> dict[str, str | None]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(t.kinds.c.name, t.kinds.c.meaning_fr)).all())
+
+
 @pytest.mark.own_database  # it takes the schema back to 0001
 def test_accord_init_migrates_an_older_schema_in_place_without_loss(
     db_url: str, accord_env: dict[str, str]
@@ -254,6 +263,10 @@ def test_accord_init_migrates_an_older_schema_in_place_without_loss(
         assert status["tally"] == {"endorse": 3, "decline": 0, "abstain": 0, "pending": 4}
         assert _kept_tally(db.engine, 1) == status["tally"]  # counted once by the migration
         assert _asked_at_is_the_round_creation(db.engine)  # filled in by 0005
+        assert _french_meanings(db.engine) == {  # filled in by 0007 where it is not edited
+            **{k.name: k.meaning_fr for k in DEFAULT_KINDS.values()},
+            "position": None,
+        }
         again = run("init")
         assert "up to date" in again.stdout
         figure(
