@@ -50,9 +50,9 @@ def first_table_with_rows(connection: Connection) -> str | None:
     return None
 
 
-def import_tables(connection: Connection, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> (
-    dict[str, int]
-):
+def import_tables(
+    connection: Connection, tables: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> dict[str, int]:
     """Write `tables` (as `export_tables` made them) in place of the seeded rows; rows keep their
     ids. Each round's tally is counted from its recipients, whatever the rows say."""
     for name in SEEDED:

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
-
 from accord.reports.parse import Participant, parse_report
 from accord.services.context import Context
 from accord.services.csvfile import csv_text
@@ -24,7 +22,7 @@ from accord.services.groups import configure_group
 from accord.services.members import import_members
 from accord.services.reports import import_report
 from accord.services.statements import draft_statement, slugify
-from storage import tables as t
+from storage.bodies import bodies_of_people, set_contact_emails
 
 GROUP = "Advisory Group"
 SECTION = "Advisory Group members"
@@ -107,18 +105,10 @@ def _body_contacts(ctx: Context, participants: list[Participant]) -> None:
     action reminders have someone to write to."""
     names = {p.name: email_for(p.name) for p in participants}
     with ctx.uow() as uow:
-        query = select(t.people.c.name, t.people.c.body_id).where(
-            t.people.c.name.in_(names), t.people.c.body_id.is_not(None)
-        )
         contacts: dict[int, set[str]] = {}
-        for name, body_id in uow.session.execute(query):
+        for name, body_id in bodies_of_people(uow.connection, names):
             contacts.setdefault(body_id, set()).add(names[name])
-        for body_id, emails in contacts.items():
-            uow.session.execute(
-                update(t.bodies)
-                .where(t.bodies.c.id == body_id)
-                .values(contact_emails=sorted(emails))
-            )
+        set_contact_emails(uow.connection, {b: sorted(emails) for b, emails in contacts.items()})
         uow.commit()
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from accord.services.context import Context
 from accord.services.ready import check_ready
 from accord.services.ready import safe_url as _safe_url
-from storage.migrate import upgrade
 from storage.kinds import Kind, KindStore
+from storage.migrate import upgrade
 from storage.uow import Database
 
 DEFAULT_KINDS = {

@@ -96,7 +96,9 @@ def test_both_meanings_of_a_kind_are_edited_and_bad_input_changes_nothing(
     too_long = {**french, "meaning_fr": "x" * 301}
     refused = console.post("/console/kinds", too_long, page="/console/groups")
     assert refused.status_code == 400
-    assert 'id="meaning-fr-position-error">the French meaning is over 300 characters' in refused.text
+    assert (
+        'id="meaning-fr-position-error">the French meaning is over 300 characters' in refused.text
+    )
     assert 'aria-describedby="meaning-fr-position-error"' in refused.text
     assert snapshot(ctx) == before
     cleared = {**french, "meaning_fr": " "}  # empty: French members read the English

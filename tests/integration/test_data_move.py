@@ -16,8 +16,8 @@ from accord.services.answering import record_decision
 from accord.services.context import Context
 from accord.services.data import export_data, import_data
 from accord.services.members import import_members
-from accord.services.setup import DEFAULT_KINDS
 from accord.services.rounds import start_round
+from accord.services.setup import DEFAULT_KINDS
 from accord.services.statements import draft_statement
 from statemachines.errors import InvalidInput
 from storage.tables import metadata
