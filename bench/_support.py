@@ -191,7 +191,7 @@ def draft(store: Store, title: str = "International Migrants Day") -> int:
 
     ctx = store.context()
     try:
-        return int(draft_statement(ctx, title=title, kind="awareness-day", body=STATEMENT)["id"])
+        return int(draft_statement(ctx, title=title, kind="awareness-day", body=STATEMENT).id)
     finally:
         ctx.db.dispose()
 

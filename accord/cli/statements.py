@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ app = typer.Typer(
 JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 
 
-def _summary(statement: dict[str, Any]) -> str:
+def _summary(statement: Mapping[str, Any]) -> str:
+    """One line of a statement, as `plain` data (a draft's, or a revision's with its keys)."""
     flag = ", political" if statement["political"] else ""
     return (
         f"statement {statement['id']} '{statement['title']}' ({statement['kind']}{flag}): "
@@ -39,7 +41,12 @@ def draft(
     result = draft_statement(
         context(), title=title, kind=kind, body=read_body_file(body_file), political=political
     )
-    print_json(result) if json_ else typer.echo(_summary(result))
+    if json_:
+        print_json(result)
+        return
+    from accord.services.results import plain
+
+    typer.echo(_summary(plain(result)))
 
 
 @app.command()
@@ -74,12 +81,14 @@ def show(statement_id: int = typer.Argument(..., metavar="ID"), json_: bool = JS
     if json_:
         print_json(result)
         return
-    typer.echo(_summary(result))
-    for version in result["versions"]:
-        typer.echo(f"  v{version['number']}  {version['sha256']}  {version['created_at']}")
-    typer.echo(f"  rounds: {', '.join(map(str, result['rounds'])) or 'none'}")
+    from accord.services.results import plain
+
+    typer.echo(_summary(plain(result)))
+    for version in result.versions:
+        typer.echo(f"  v{version.number}  {version.sha256}  {version.created_at}")
+    typer.echo(f"  rounds: {', '.join(map(str, result.rounds)) or 'none'}")
     typer.echo("")
-    typer.echo(result["text"])
+    typer.echo(result.text)
 
 
 @app.command()

@@ -39,7 +39,7 @@ def list_(json_: bool = typer.Option(False, "--json", help="Print a JSON list.")
 
     users = list_users(context())
     if json_:
-        print_json([user.as_dict() for user in users])
+        print_json(users)
         return
     for user in users:
         state = "disabled" if user.disabled else ("active" if user.has_password else "no password")

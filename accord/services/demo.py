@@ -119,7 +119,7 @@ def _statement(ctx: Context) -> tuple[int, bool]:
         if found is not None:
             return int(found.id), bool(uow.rounds.for_statement(found.id))
     drafted = draft_statement(ctx, title=TITLE, kind=KIND, body=TEXT)
-    return int(drafted["id"]), False
+    return drafted.id, False
 
 
 def _deadline(ctx: Context) -> datetime:

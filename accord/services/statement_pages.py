@@ -7,13 +7,12 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from accord.services.context import Context
-from accord.services.groups import list_groups
+from accord.services.groups import GroupSettings, list_groups
 from accord.services.outbox import Mail, asking_message_ids, enqueue
-from accord.services.statements import known_kinds, show_statement
+from accord.services.statements import StatementShown, known_kinds, show_statement
 from statemachines.errors import InvalidInput, NotFound
 from statemachines.rounds import OPEN
 from storage.console_reads import (
@@ -37,9 +36,9 @@ def list_statements(ctx: Context) -> list[StatementRow]:
 
 @dataclass(frozen=True)
 class StatementPage:
-    statement: dict[str, Any]
+    statement: StatementShown
     rounds: list[RoundSummary]
-    groups: list[dict[str, Any]]
+    groups: list[GroupSettings]
     kinds: dict[str, str]
 
     @property
@@ -52,7 +51,7 @@ def statement_page(ctx: Context, statement_id: int) -> StatementPage:
     statement = show_statement(ctx, statement_id)
     with ctx.uow(readonly=True) as uow:
         kinds = known_kinds(uow)
-        found = [round_summary(uow.connection, round_id) for round_id in statement["rounds"]]
+        found = [round_summary(uow.connection, round_id) for round_id in statement.rounds]
     rounds = [r for r in found if r is not None]
     return StatementPage(statement, rounds, list_groups(ctx), kinds)
 
@@ -109,7 +108,7 @@ def revision_preview(ctx: Context, statement_id: int, body: str) -> RevisionPrev
         raise InvalidInput("the new text is empty")
     opened = page.open_round
     answered = opened.endorse + opened.decline + opened.abstain if opened else 0
-    circulated = page.rounds[-1].version if page.rounds else page.statement["current_version"]
+    circulated = page.rounds[-1].version if page.rounds else page.statement.current_version
     with ctx.uow(readonly=True) as uow:
         old = uow.statements.get(statement_id).versions[circulated - 1].body
     return RevisionPreview(
@@ -123,7 +122,7 @@ RECIPIENTS_SHOWN = 100
 @dataclass(frozen=True)
 class RoundPage:
     round: RoundSummary
-    statement: dict[str, Any]
+    statement: StatementShown
     recipients: list[RecipientRow]  # one page of them, by name
     page: int
     pages: int

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from accord.services.context import Context
+from accord.services.results import plain
 from statemachines.errors import InvalidInput
 from statemachines.statements import CIRCULATED, Statement
 from storage.kinds import Kind, KindStore
@@ -74,7 +76,7 @@ def _unique_slug(uow: UnitOfWork, title: str) -> str:
 
 def draft_statement(
     ctx: Context, *, title: str, kind: str, body: str, political: bool = False
-) -> dict[str, Any]:
+) -> StatementView:
     title = one_line(title, "title")
     with ctx.uow() as uow:
         kinds = known_kinds(uow)
@@ -101,37 +103,75 @@ def draft_statement(
             text_sha256=version.sha256,
         )
         uow.commit()
-        return statement_dict(statement, kinds)
+        return statement_view(statement, kinds)
 
 
-def show_statement(ctx: Context, statement_id: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class VersionView:
+    number: int
+    sha256: str
+    created_at: str  # ISO 8601
+
+
+@dataclass(frozen=True)
+class StatementView:
+    """A statement as `accord statements draft|show --json` print it (docs/architecture.md,
+    "JSON shapes")."""
+
+    id: int
+    slug: str
+    title: str
+    kind: str
+    kind_meaning: str | None
+    state: str
+    political: bool
+    versions: list[VersionView]
+    current_version: int
+    sha256: str
+    endorsed_version: int | None
+    withdraw_reason: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class StatementShown(StatementView):
+    """A statement with its rounds' ids, oldest first."""
+
+    rounds: list[int] = field(default_factory=list)
+
+
+def show_statement(ctx: Context, statement_id: int) -> StatementShown:
     with ctx.uow(readonly=True) as uow:
         statement = uow.statements.get(statement_id)
-        result = statement_dict(statement, known_kinds(uow))
-        result["rounds"] = [r.id for r in uow.rounds.for_statement(statement_id)]
-        return result
+        view = statement_view(statement, known_kinds(uow))
+        rounds = [r.id for r in uow.rounds.for_statement(statement_id)]
+        return StatementShown(**vars(view), rounds=rounds)
 
 
-def statement_dict(statement: Statement, kinds: dict[str, str]) -> dict[str, Any]:
+def statement_view(statement: Statement, kinds: Mapping[str, str]) -> StatementView:
     current = statement.current
-    return {
-        "id": statement.id,
-        "slug": statement.slug,
-        "title": statement.title,
-        "kind": statement.kind,
-        "kind_meaning": kinds.get(statement.kind),
-        "state": statement.state,
-        "political": bool(statement.political),
-        "versions": [
-            {"number": v.number, "sha256": v.sha256, "created_at": v.created_at.isoformat()}
-            for v in statement.versions
+    return StatementView(
+        id=statement.id,
+        slug=statement.slug,
+        title=statement.title,
+        kind=statement.kind,
+        kind_meaning=kinds.get(statement.kind),
+        state=statement.state,
+        political=bool(statement.political),
+        versions=[
+            VersionView(v.number, v.sha256, v.created_at.isoformat()) for v in statement.versions
         ],
-        "current_version": current.number,
-        "sha256": current.sha256,
-        "endorsed_version": statement.endorsed_version,
-        "withdraw_reason": statement.withdraw_reason,
-        "text": current.body,
-    }
+        current_version=current.number,
+        sha256=current.sha256,
+        endorsed_version=statement.endorsed_version,
+        withdraw_reason=statement.withdraw_reason,
+        text=current.body,
+    )
+
+
+def statement_dict(statement: Statement, kinds: Mapping[str, str]) -> dict[str, Any]:
+    """`statement_view` as plain data, for results that add their own keys to it."""
+    return dict(plain(statement_view(statement, kinds)))
 
 
 def is_locked(statement: Statement) -> bool:

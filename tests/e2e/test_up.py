@@ -182,7 +182,7 @@ def test_a_round_through_the_api_on_the_served_deployment(stack: Stack) -> None:
     flow_run = run_deployment(
         stack.api,
         "circulate-round/accord",
-        statement_id=statement["id"],
+        statement_id=statement.id,
         group="Advisory Group",
         rule="majority",
         deadline=deadline.isoformat(),
@@ -201,12 +201,12 @@ def test_members_answer_from_the_mailbox_and_the_automation_publishes(stack: Sta
         recorded = httpx.post(link, data={"decision": "endorse", "comment": ""})
         assert recorded.status_code == 200, recorded.text
     ctx = stack.ctx()
-    assert show_statement(ctx, 1)["state"] == "endorsed"
+    assert show_statement(ctx, 1).state == "endorsed"
     # Each member's receipt arrives within seconds (the courier), not at the 5-minute sweep.
     wait_for(lambda: len(mailbox_subjects(stack.web, RECEIPT)) == len(links), "the receipts", 30)
     sweep = run_deployment(stack.api, "sweep/accord")  # announces the close: the automation fires
     assert sweep.state.is_completed(), sweep.state
-    wait_for(lambda: show_statement(ctx, 1)["state"] == "published", "the automation", 60)
+    wait_for(lambda: show_statement(ctx, 1).state == "published", "the automation", 60)
     published = wait_for(
         lambda: [
             r
@@ -271,7 +271,7 @@ def test_cli_commands_that_move_things_are_flow_runs_with_the_same_output(
     start = ["--group", "Advisory Group", "--rule", "majority", "--deadline", "2023-10-10T18:00"]
     steps = {
         "import": ["report", "import", str(SAMPLE_REPORT), "--json"],
-        "start": ["rounds", "start", str(statement["id"]), *start],
+        "start": ["rounds", "start", str(statement.id), *start],
         "sweep": ["sweep"],
     }
     said: dict[str, str] = {}

@@ -82,7 +82,7 @@ def test_a_process_worker_runs_a_round_with_prefect_on_postgresql(
                 ctx, title="Migrants Day on PostgreSQL", kind="awareness-day", body="Text.\n"
             )
             ctx.db.dispose()
-            flow_run = run_on(prefect_server, statement["id"])
+            flow_run = run_on(prefect_server, statement.id)
             assert flow_run.state.is_completed(), worker.output
             assert flow_run.name == "circulate/migrants-day-on-postgresql/v1"
             assert len(sink.recipients) == 7

@@ -40,7 +40,7 @@ def endorsed_statement() -> int:
     import_members(ctx, FIXTURES / "members.csv")
     statement = draft_statement(
         ctx, title="Human Rights Day 2026", kind="awareness-day", body="Rights are universal.\n"
-    )["id"]
+    ).id
     rnd = start_round(
         ctx,
         statement_id=statement,
@@ -113,7 +113,7 @@ def test_without_a_server_the_moving_commands_never_import_prefect(
         monkeypatch.setenv(key, value)
     statement = endorsed_statement()
     ctx = Context(load_settings())
-    draft = draft_statement(ctx, title="Second", kind="awareness-day", body="Text.\n")["id"]
+    draft = draft_statement(ctx, title="Second", kind="awareness-day", body="Text.\n").id
     ctx.db.dispose()
     start = ["--group", "Advisory Group", "--rule", "majority", "--deadline", "2023-10-10T18:00"]
     commands = [

@@ -29,7 +29,7 @@ GROUP = "Advisory Group"
 def draft(ctx: Context) -> int:
     return draft_statement(
         ctx, title="International Migrants Day 2026", kind="awareness-day", body=TEXT
-    )["id"]
+    ).id
 
 
 def circulate(statement_id: int, **options: Any) -> Any:
@@ -144,7 +144,7 @@ def test_sweep_closes_at_the_deadline_and_announces_the_outcome(
     monkeypatch.setenv("ACCORD_NOW", (DEADLINE + timedelta(minutes=1)).isoformat())
     state = run_flow(sweep)
     assert state.result()["closed"] == 1
-    assert show_statement(ctx, statement)["state"] == "endorsed"
+    assert show_statement(ctx, statement).state == "endorsed"
     closing = {e.event: e for e in accord_events(events)}
     endorsed = closing["accord.statement.endorsed"]
     assert endorsed.resource.id == "accord.statement.1"

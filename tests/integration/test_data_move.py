@@ -56,7 +56,7 @@ def _populate(ctx: Context) -> None:
     )
     rnd = start_round(
         ctx,
-        statement_id=statement["id"],
+        statement_id=statement.id,
         group="Advisory Group",
         rule="majority",
         deadline=FIXED_NOW + timedelta(days=5),
@@ -99,7 +99,7 @@ def test_moving_from_sqlite_to_postgresql_loses_nothing(
     _populate_more = draft_statement(
         pg_ctx, title="After the move", kind="awareness-day", body="new\n"
     )
-    assert _populate_more["id"] == 2  # sequences moved past the imported ids
+    assert _populate_more.id == 2  # sequences moved past the imported ids
 
 
 @pytest.mark.postgres

@@ -50,7 +50,7 @@ TEXT = "On International Migrants Day, the members of the Advisory Group recall.
 
 def _round(ctx: Context, title: str = "International Migrants Day 2023") -> dict[str, Any]:
     import_members(ctx, FIXTURES / "members.csv")
-    statement = draft_statement(ctx, title=title, kind="awareness-day", body=TEXT)["id"]
+    statement = draft_statement(ctx, title=title, kind="awareness-day", body=TEXT).id
     return start_round(
         ctx, statement_id=statement, group="Advisory Group", rule="majority", deadline=DEADLINE
     )
@@ -251,7 +251,7 @@ def test_the_sweep_moves_the_same_rounds_as_visiting_each(ctx) -> None:
     first = _round(ctx)
     second_statement = draft_statement(
         ctx, title="Another statement", kind="awareness-day", body=TEXT + "More.\n"
-    )["id"]
+    ).id
     start_round(
         ctx,
         statement_id=second_statement,

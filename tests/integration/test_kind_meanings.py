@@ -35,7 +35,7 @@ def _round(ctx: Context, kind: str = "awareness-day") -> dict:
     import_members(ctx, FIXTURES / "members.csv")
     statement = draft_statement(ctx, title="Migrants Day", kind=kind, body="We recall...\n")
     args = {"group": "Advisory Group", "rule": "majority", "deadline": DEADLINE}
-    return start_round(ctx, statement_id=statement["id"], **args)
+    return start_round(ctx, statement_id=statement.id, **args)
 
 
 def _invitations(ctx: Context) -> dict[str, str]:

@@ -39,7 +39,7 @@ def published(ctx: Context) -> int:
         ids = {m.email.split(".")[0]: m.id for m in uow.members.list()}
     statement_id = draft_statement(
         ctx, title="International Migrants Day 2023", kind="awareness-day", body="We recall.\n"
-    )["id"]
+    ).id
     rnd = start_round(
         ctx,
         statement_id=statement_id,

@@ -194,7 +194,7 @@ def reading(ctx: Context, server: ImapServer, **more: Any) -> Context:
 
 
 def open_round(ctx: Context, title: str = "International Migrants Day 2023", **kw: Any) -> int:
-    statement = draft_statement(ctx, title=title, kind="awareness-day", body=TEXT)["id"]
+    statement = draft_statement(ctx, title=title, kind="awareness-day", body=TEXT).id
     args = {"group": "Advisory Group", "rule": "majority", "deadline": DEADLINE, **kw}
     return int(start_round(ctx, statement_id=statement, **args)["id"])
 

@@ -44,7 +44,7 @@ def members(ctx: Context) -> dict[str, int]:
 
 def draft(ctx: Context, **kw: Any) -> int:
     args = {"title": "International Migrants Day 2023", "kind": "awareness-day", "body": TEXT}
-    return draft_statement(ctx, **{**args, **kw})["id"]
+    return draft_statement(ctx, **{**args, **kw}).id
 
 
 def start(ctx: Context, statement_id: int, **kw: Any) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def test_start_writes_one_recipient_and_one_invitation_per_member(ctx, members) 
     assert rnd["state"] == "open" and len(rnd["recipients"]) == 7
     assert rnd["tally"] == {"endorse": 0, "decline": 0, "abstain": 0, "pending": 7}
     assert count(ctx, t.outbox, t.outbox.c.purpose == "invitation") == 7
-    assert show_statement(ctx, statement_id)["state"] == "circulated"
+    assert show_statement(ctx, statement_id).state == "circulated"
     with ctx.uow(readonly=True) as uow:
         keys = list(uow.session.scalars(select(t.recipients.c.reply_key)))
     assert len(set(keys)) == 7 and all(len(k) == 32 and k == k.lower() for k in keys)
@@ -127,7 +127,7 @@ def test_a_refused_circulation_sends_nothing_and_changes_nothing(
         start(ctx, statement_id, **kwargs)
     assert count(ctx, t.rounds) == 0 and count(ctx, t.outbox) == 0
     assert count(ctx, t.audit_log) == entries
-    assert show_statement(ctx, statement_id)["state"] == "draft"
+    assert show_statement(ctx, statement_id).state == "draft"
 
 
 def test_a_group_that_accepts_political_statements_can_be_asked(ctx, members) -> None:
@@ -153,7 +153,7 @@ def test_answers_tally_change_with_history_and_close_when_everyone_answered(ctx,
     assert (last["round_state"], last["outcome"]) == ("closed", "endorsed")
     status = round_status(ctx, rnd)
     assert status["close_reason"] == "all_answered"
-    assert show_statement(ctx, status["statement_id"])["state"] == "endorsed"
+    assert show_statement(ctx, status["statement_id"]).state == "endorsed"
     assert count(ctx, t.outbox, t.outbox.c.purpose == "receipt") == 8
     assert count(ctx, t.outbox, t.outbox.c.purpose == "result") == 1
     with pytest.raises(RoundClosed):
@@ -257,7 +257,7 @@ def test_consultation_leaves_the_statement_a_draft(ctx, members) -> None:
     assert kept_tally(ctx, rnd) == status["tally"] == {
         "endorse": 7, "decline": 0, "abstain": 0, "pending": 0
     }  # fmt: skip
-    assert show_statement(ctx, statement_id)["state"] == "draft"
+    assert show_statement(ctx, statement_id).state == "draft"
 
 
 def test_withdrawal_needs_a_reason_and_tells_those_who_endorsed(ctx, members) -> None:

@@ -122,7 +122,7 @@ def open_round(ctx: Context, mode: str = "endorse") -> OpenRound:
     statement = draft_statement(ctx, title=TITLE, kind="awareness-day", body=TEXT)
     rnd = start_round(
         ctx,
-        statement_id=statement["id"],
+        statement_id=statement.id,
         group="Advisory Group",
         rule="majority",
         deadline=DEADLINE,
@@ -130,7 +130,7 @@ def open_round(ctx: Context, mode: str = "endorse") -> OpenRound:
     )
     with ctx.uow(readonly=True) as uow:
         members = {m.email: m.id for m in uow.members.list()}
-    return OpenRound(ctx, rnd["id"], statement["id"], rnd["text_sha256"], members)
+    return OpenRound(ctx, rnd["id"], statement.id, rnd["text_sha256"], members)
 
 
 @pytest.fixture

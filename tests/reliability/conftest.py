@@ -91,7 +91,7 @@ def bulk_round(ctx: Context, members: int, **options: Any) -> dict[str, Any]:
     add_members(ctx, members, GROUP)
     statement = draft_statement(ctx, title="Migrants Day", kind="awareness-day", body="We...\n")
     args = {"group": GROUP, "rule": "majority", "deadline": DEADLINE, **options}
-    return start_round(ctx, statement_id=statement["id"], **args)
+    return start_round(ctx, statement_id=statement.id, **args)
 
 
 def outbox(ctx: Context) -> list[Any]:

@@ -146,7 +146,7 @@ def test_sweeps_racing_close_and_notify_each_round_once(
     for n in range(ROUNDS):
         statement = draft_statement(ctx, title=f"Statement {n}", kind="awareness-day", body="We\n")
         args = {"group": "Advisory Group", "rule": "majority", "deadline": DEADLINE}
-        start_round(ctx, statement_id=statement["id"], **args)
+        start_round(ctx, statement_id=statement.id, **args)
     late = ctx.settings.model_copy(
         update={"now": DEADLINE + timedelta(minutes=1), "smtp_host": "127.0.0.1", "smtp_port": port}
     )
@@ -185,14 +185,14 @@ def test_publications_racing_publish_once(ctx: Context) -> None:
     import_members(ctx, FIXTURES / "members.csv")
     statement = draft_statement(ctx, title="Migrants Day", kind="awareness-day", body="We\n")
     args = {"group": "Advisory Group", "rule": "majority", "deadline": DEADLINE}
-    rnd = start_round(ctx, statement_id=statement["id"], **args)
+    rnd = start_round(ctx, statement_id=statement.id, **args)
     for email in ("barry.cusack@example.org", "gemma.pinyol@example.org",
                   "gregory.jaquet@example.org", "ingrid.rasmussen@example.org"):  # fmt: skip
         answer(ctx, rnd["id"], email, "endorse")
     close_round(ctx, rnd["id"])
     contexts = [Context(ctx.settings, _db=Database(ctx.settings.db_url)) for _ in range(4)]
     try:
-        results = at_once(len(contexts), lambda i: publish_statement(contexts[i], statement["id"]))
+        results = at_once(len(contexts), lambda i: publish_statement(contexts[i], statement.id))
     finally:
         for each in contexts:
             each.db.dispose()
@@ -223,7 +223,7 @@ def test_publications_racing_publish_once(ctx: Context) -> None:
 def test_a_race_lost_in_an_autoflush_is_a_conflict(ctx: Context) -> None:
     """The deterministic form of the publication race: the loser's change is flushed by a query
     (autoflush), not by commit(); it must still be a Conflict, never a bare StaleDataError."""
-    statement_id = draft_statement(ctx, title="T", kind="awareness-day", body="We\n")["id"]
+    statement_id = draft_statement(ctx, title="T", kind="awareness-day", body="We\n").id
     first, second = ctx.uow(), ctx.uow()
     with pytest.raises(Conflict), first:
         mine = first.statements.get(statement_id)

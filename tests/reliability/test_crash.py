@@ -59,7 +59,7 @@ def test_a_sender_killed_at_20_percent_loses_no_one_and_sends_nothing_different(
     deadline = (FIXED_NOW + timedelta(days=10)).isoformat()
     began = time.monotonic()
     start = spawn(
-        "rounds", "start", str(statement["id"]), "--group", GROUP, "--rule", "majority",
+        "rounds", "start", str(statement.id), "--group", GROUP, "--rule", "majority",
         "--deadline", deadline, env=env,
     )  # fmt: skip
     try:

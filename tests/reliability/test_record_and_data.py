@@ -41,7 +41,7 @@ def a_real_round(ctx: Context) -> None:
     import_members(ctx, FIXTURES / "members.csv")
     statement = draft_statement(ctx, title="Migrants Day", kind="awareness-day", body="We...\n")
     args = {"group": "Advisory Group", "rule": "majority", "deadline": DEADLINE}
-    rnd = start_round(ctx, statement_id=statement["id"], **args)
+    rnd = start_round(ctx, statement_id=statement.id, **args)
     for email, decision in ANSWERS.items():
         member = member_by_email(ctx, email)
         record_decision(
@@ -142,12 +142,12 @@ def _fill_as_0001(ctx: Context) -> None:
     statement = draft_statement(ctx, title="Migrants Day", kind="awareness-day", body="We...\n")
     with ctx.uow() as uow:
         group = uow.groups.named("Advisory Group")
-        uow.statements.get(statement["id"]).state = "circulated"
+        uow.statements.get(statement.id).state = "circulated"
         uow.flush()
         rnd = uow.session.execute(  # the round's columns of 0001 (the ORM maps today's)
             t.rounds.insert().values(
-                statement_id=statement["id"], group_id=group.id, mode="endorse", rule="majority",
-                deadline=DEADLINE, text_sha256=statement["sha256"], version_number=1,
+                statement_id=statement.id, group_id=group.id, mode="endorse", rule="majority",
+                deadline=DEADLINE, text_sha256=statement.sha256, version_number=1,
                 state="open", flagged_political=False, version=1,
             ).returning(t.rounds.c.id)
         ).one()  # fmt: skip
@@ -161,7 +161,7 @@ def _fill_as_0001(ctx: Context) -> None:
                          entity_id=rnd.id, action="start", at=FIXED_NOW)  # fmt: skip
         for n, member in enumerate(members[:3]):
             at = FIXED_NOW + timedelta(hours=n)
-            values = {"decision": "endorse", "decision_sha256": statement["sha256"],
+            values = {"decision": "endorse", "decision_sha256": statement.sha256,
                       "decided_at": at}  # fmt: skip
             uow.session.execute(
                 update(t.recipients)
@@ -171,7 +171,7 @@ def _fill_as_0001(ctx: Context) -> None:
             uow.session.execute(
                 t.decisions.insert().values(
                     round_id=rnd.id, member_id=member.id, decision="endorse", channel="link",
-                    text_sha256=statement["sha256"], recorded_at=at,
+                    text_sha256=statement.sha256, recorded_at=at,
                 )
             )  # fmt: skip
             uow.audit.append(
@@ -182,7 +182,7 @@ def _fill_as_0001(ctx: Context) -> None:
                 action="decision.endorse",
                 at=at,
                 payload={"member": member.email},
-                text_sha256=statement["sha256"],
+                text_sha256=statement.sha256,
             )
         uow.commit()
 

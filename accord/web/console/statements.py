@@ -109,7 +109,7 @@ def draft(
     except AccordError as exc:
         errors.add("form", str(exc))
         return _draft_form(request, values, errors, 400)
-    return _see(f"/statements/{drafted['id']}")
+    return _see(f"/statements/{drafted.id}")
 
 
 def _statement_view(
@@ -217,7 +217,7 @@ def revise_form(request: Request, statement_id: int) -> Response:
         page = statement_page(current.ctx, statement_id)
     except NotFound as exc:
         raise Refused(404, str(exc)) from None
-    return _revise_view(request, statement_id, page.statement["text"], None, Errors())
+    return _revise_view(request, statement_id, page.statement.text, None, Errors())
 
 
 def _revise_view(
