@@ -35,7 +35,7 @@ from accord.services.links import read_token
 from accord.services.members import import_members
 from accord.services.round_reminders import sweep_rounds
 from accord.services.rounds import close_round, round_status, start_round
-from accord.services.statements import draft_statement, known_kinds
+from accord.services.statements import draft_statement, kind_meaning, kinds_named
 from statemachines.errors import AccordError, NotFound
 from statemachines.rounds import DECISIONS, rule_text
 from storage import plain
@@ -182,7 +182,7 @@ def _page_the_long_way(ctx: Context, claims: Any) -> dict[str, Any]:
             "statement": {
                 "title": statement.title,
                 "kind": statement.kind,
-                "kind_meaning": known_kinds(uow).get(statement.kind, ""),
+                "kind_meaning": kind_meaning(kinds_named(uow), statement.kind, member.language),
                 "political": bool(statement.political),
                 "body": version.body,
                 "sha256": version.sha256,
