@@ -14,7 +14,7 @@ from tests.console.helpers import SECRETARIAT, Console
 def test_the_board_filters_and_an_action_moves_from_its_forms(
     ctx: Context, console: Console
 ) -> None:
-    first = import_report(ctx, SAMPLE_REPORT).actions[0]["id"]
+    first = import_report(ctx, SAMPLE_REPORT).actions[0].id
     console.log_in(SECRETARIAT)
     board = console.http.get("/console/actions").text
     assert "Objective 1" in board and "overdue" in board
@@ -41,8 +41,8 @@ def test_the_board_filters_and_an_action_moves_from_its_forms(
     assert refused.status_code == 400 and 'id="move-reopen-error"' in refused.text
 
     action = show_action(ctx, first)
-    assert action["state"] == "in_progress"
-    assert [(h["actor"], h["channel"], h["action"]) for h in action["history"]] == [
+    assert action.state == "in_progress"
+    assert [(h.actor, h.channel, h.action) for h in action.history] == [
         (SECRETARIAT, "console", "assess"),
         (SECRETARIAT, "console", "start"),
     ]
@@ -69,7 +69,7 @@ def test_the_board_by_state_shows_a_column_per_state_with_the_first_few(
 ) -> None:
     monkeypatch.setattr("accord.services.action_pages.COLUMN_SHOWN", 3)
     actions = import_report(ctx, SAMPLE_REPORT).actions
-    first = actions[0]["id"]
+    first = actions[0].id
     move_action(ctx, first, "assess", outcome="accepted")
     console.log_in(SECRETARIAT)
     board = console.http.get("/console/actions", params={"view": "state"}).text
@@ -82,11 +82,11 @@ def test_the_board_by_state_shows_a_column_per_state_with_the_first_few(
 
 def test_the_board_filters_by_objective_and_meeting(ctx: Context, console: Console) -> None:
     actions = import_report(ctx, SAMPLE_REPORT).actions
-    second = [a for a in actions if a["objective"]["number"] == 2]
+    second = [a for a in actions if a.objective.number == 2]
     console.log_in(SECRETARIAT)
     board = console.http.get("/console/actions", params={"objective": "2"}).text
     assert board.count('<li class="action-card') == len(second) > 0
-    meeting = actions[0]["meeting_id"]
+    meeting = actions[0].meeting_id
     assert (
         f'<option value="{meeting}" selected>'
         in console.http.get("/console/actions", params={"meeting": str(meeting)}).text
@@ -99,7 +99,7 @@ def test_the_board_filters_by_objective_and_meeting(ctx: Context, console: Conso
 def test_a_timeframe_edit_shows_the_date_it_read_and_is_recorded(
     ctx: Context, console: Console
 ) -> None:
-    first = import_report(ctx, SAMPLE_REPORT).actions[0]["id"]
+    first = import_report(ctx, SAMPLE_REPORT).actions[0].id
     before = show_action(ctx, first)
     console.log_in(SECRETARIAT)
     page = f"/console/actions/{first}"
@@ -107,22 +107,22 @@ def test_a_timeframe_edit_shows_the_date_it_read_and_is_recorded(
         f"{page}/timeframe", {"text": "by end of March 2024 (tbc)", "do": "preview"}, page=page
     )
     assert shown.status_code == 200 and "2024-03-31" in shown.text and "Tentative" in shown.text
-    assert show_action(ctx, first)["timeframe"] == before["timeframe"]  # a preview saves nothing
+    assert show_action(ctx, first).timeframe == before.timeframe  # a preview saves nothing
 
     bad = console.post(f"{page}/timeframe", {"text": "when we can", "do": "save"}, page=page)
     assert bad.status_code == 400 and 'id="timeframe-error">no date found' in bad.text
-    assert show_action(ctx, first)["timeframe"] == before["timeframe"]
+    assert show_action(ctx, first).timeframe == before.timeframe
 
     saved = console.post(f"{page}/timeframe", {"text": "by March 2024", "do": "save"}, page=page)
     assert saved.status_code == 303
     after = show_action(ctx, first)
-    assert after["timeframe"]["raw"] == "by March 2024"
-    assert after["timeframe"]["due"] == "2024-03-31"
-    last = after["history"][-1]
-    assert (last["actor"], last["channel"], last["action"]) == (
+    assert after.timeframe.raw == "by March 2024"
+    assert after.timeframe.due == "2024-03-31"
+    last = after.history[-1]
+    assert (last.actor, last.channel, last.action) == (
         SECRETARIAT,
         "console",
         "edit_timeframe",
     )
-    assert last["payload"]["from"] == before["timeframe"]["raw"]
+    assert last.payload["from"] == before.timeframe.raw
     assert "Timeframe saved: due 2024-03-31." in console.http.get(saved.headers["location"]).text

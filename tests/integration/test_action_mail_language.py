@@ -7,8 +7,10 @@ import email
 from email import policy
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
+from accord.config import load_settings
 from accord.services.composing import Composer
 from accord.services.context import Context
 from accord.services.members import import_members
@@ -34,11 +36,15 @@ def subjects(ctx: Context) -> dict[tuple[str, str], str]:
     return found
 
 
-def test_a_french_contact_and_secretariat_get_french_mail(ctx: Context, tmp_path: Path) -> None:
+def test_a_french_contact_and_secretariat_get_french_mail(
+    accord_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACCORD_MAIL_FROM", "secretariat@example.org")
+    ctx = Context(load_settings())
     import_report(ctx, SAMPLE_REPORT)
     members = tmp_path / "members.csv"
     members.write_text(
-        f"name,email,language\nAna,{FRENCH},fr\nSecrétariat,secretariat@localhost,fr-FR\n",
+        f"name,email,language\nAna,{FRENCH},fr\nSecrétariat,secretariat@example.org,fr-FR\n",
         encoding="utf-8",
     )
     import_members(ctx, members)
@@ -51,10 +57,11 @@ def test_a_french_contact_and_secretariat_get_french_mail(ctx: Context, tmp_path
         uow.commit()
     assert remind_actions(ctx).reminders > 0
     found = subjects(ctx)
+    ctx.db.dispose()
     french = [s for (purpose, to), s in found.items() if to == FRENCH]
     english = [s for (purpose, to), s in found.items() if to == UNKNOWN]
     assert french and all(s.startswith(("Action à rendre", "Action en retard")) for s in french)
     assert english and all(s.startswith(("Action due", "Overdue action")) for s in english)
-    assert found[("action_digest", "secretariat@localhost")].startswith(
+    assert found[("action_digest", "secretariat@example.org")].startswith(
         "Actions de suivi, semaine 2023-W39"
     )
