@@ -1,15 +1,15 @@
-"""Reads of the console's actions board, each one statement whatever the number of actions: the
+"""Reads of the console's actions board, in a few statements whatever the number of actions: the
 matching actions counted by state (and overdue), one page of them by objective, the first few of
 each state, and the meetings and objectives the filters offer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, func, literal, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import Connection, Select, and_, case, func, select
 
 from statemachines.actions import TERMINAL
 from storage.tables import action_bodies, actions, bodies, meetings, objectives
@@ -64,7 +64,8 @@ def _filtered(query: Select[Any], wanted: BoardFilter) -> Select[Any]:
     if wanted.meeting_id:
         query = query.where(actions.c.meeting_id == wanted.meeting_id)
     if wanted.objective is not None:
-        query = query.where(objectives.c.number == wanted.objective)
+        numbered = select(objectives.c.id).where(objectives.c.number == wanted.objective)
+        query = query.where(actions.c.objective_id.in_(numbered))
     if wanted.overdue_on:
         query = query.where(_late(wanted.overdue_on))
     if wanted.body:
@@ -88,21 +89,28 @@ def board_counts(connection: Connection, wanted: BoardFilter, on: date) -> list[
             actions.c.state,
             func.count(),
             func.coalesce(func.sum(case((_late(on), 1), else_=0)), 0),
-        )
-        .join(objectives, objectives.c.id == actions.c.objective_id)
-        .group_by(actions.c.state),
+        ).group_by(actions.c.state),
         wanted,
     )
     return [StateCount(state, int(n), int(late)) for state, n, late in connection.execute(query)]
 
 
-def _rows(connection: Connection) -> Select[Any]:
-    named = (
+def _shown(connection: Connection, chosen: Select[Any], order: Sequence[Any]) -> list[BoardRow]:
+    """The actions whose ids `chosen` selects, with their objective and bodies, in `order`: three
+    statements whatever the number (the ids, their rows, their bodies)."""
+    ids = list(connection.scalars(chosen))
+    if not ids:
+        return []
+    named: dict[int, list[str]] = {}
+    responsible = (
         select(action_bodies.c.action_id, bodies.c.name)
         .join(bodies, bodies.c.id == action_bodies.c.body_id)
-        .subquery()
+        .where(action_bodies.c.action_id.in_(ids))
+        .order_by(action_bodies.c.action_id, action_bodies.c.position)
     )
-    return (
+    for action_id, name in connection.execute(responsible):
+        named.setdefault(action_id, []).append(name)
+    query = (
         select(
             actions.c.id,
             objectives.c.number,
@@ -111,44 +119,42 @@ def _rows(connection: Connection) -> Select[Any]:
             actions.c.state,
             actions.c.due_on,
             actions.c.timeframe_raw,
-            func.coalesce(_joined(named.c.name, connection), ""),
         )
         .join(objectives, objectives.c.id == actions.c.objective_id)
-        .outerjoin(named, named.c.action_id == actions.c.id)
-        .group_by(actions.c.id, objectives.c.number, objectives.c.title)
+        .where(actions.c.id.in_(ids))
+        .order_by(*order)
     )
+    return [BoardRow(*row, ", ".join(named.get(row.id, []))) for row in connection.execute(query)]
 
 
 def board_page(
     connection: Connection, wanted: BoardFilter, *, offset: int, limit: int
 ) -> list[BoardRow]:
-    """One page of the matching actions, by objective, meeting and position: one query."""
-    query = _filtered(_rows(connection), wanted).order_by(
-        objectives.c.number, actions.c.meeting_id, actions.c.position, actions.c.id
+    """One page of the matching actions, by objective, meeting and position."""
+    order = (objectives.c.number, actions.c.meeting_id, actions.c.position, actions.c.id)
+    chosen = (
+        _filtered(select(actions.c.id), wanted)
+        .join(objectives, objectives.c.id == actions.c.objective_id)
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
     )
-    return [BoardRow(*row) for row in connection.execute(query.offset(offset).limit(limit))]
+    return _shown(connection, chosen, order)
 
 
 def board_by_state(connection: Connection, wanted: BoardFilter, each: int) -> list[BoardRow]:
-    """The first `each` matching actions of every state, soonest due first (undated last), in
-    one query: a window numbers the rows of each state."""
+    """The first `each` matching actions of every state, soonest due first (undated last): a
+    window numbers the rows of each state."""
+    soonest = (actions.c.due_on.is_(None), actions.c.due_on, actions.c.id)
     ranked = _filtered(
-        _rows(connection).add_columns(
-            func.row_number()
-            .over(
-                partition_by=actions.c.state,
-                order_by=(actions.c.due_on.is_(None), actions.c.due_on, actions.c.id),
-            )
-            .label("place")
+        select(
+            actions.c.id,
+            func.row_number().over(partition_by=actions.c.state, order_by=soonest).label("place"),
         ),
         wanted,
     ).subquery()
-    query = (
-        select(*list(ranked.c)[:-1])
-        .where(ranked.c.place <= each)
-        .order_by(ranked.c.state, ranked.c.place)
-    )
-    return [BoardRow(*row) for row in connection.execute(query)]
+    chosen = select(ranked.c.id).where(ranked.c.place <= each)
+    return _shown(connection, chosen, (actions.c.state, *soonest))
 
 
 def meeting_choices(connection: Connection) -> list[MeetingChoice]:
@@ -178,10 +184,3 @@ def objective_choices(connection: Connection) -> list[ObjectiveChoice]:
         .order_by(objectives.c.number)
     )
     return [ObjectiveChoice(*row) for row in connection.execute(query)]
-
-
-def _joined(column: Any, connection: Connection) -> Any:
-    """The values of `column` in a group, joined by ", " (SQLite and PostgreSQL spell it apart)."""
-    if connection.dialect.name == "postgresql":
-        return func.string_agg(column, aggregate_order_by(literal(", "), column))
-    return func.group_concat(column, ", ")

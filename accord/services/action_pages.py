@@ -23,8 +23,8 @@ from storage.action_reads import (
     objective_choices,
 )
 
-BOARD_PAGE = 100  # actions a page of the "by objective" view
-COLUMN_SHOWN = 25  # actions each column of the "by state" view shows before "show all"
+BOARD_PAGE = 50  # actions a page of the "by objective" view
+COLUMN_SHOWN = 20  # actions each column of the "by state" view shows before "show all"
 VIEWS = ("objective", "state")
 
 
@@ -77,8 +77,8 @@ class Board:
 
 
 def action_board(ctx: Context, query: BoardQuery) -> Board:
-    """The matching actions counted by state, and those the view shows: one page (100) by
-    objective, or the first 25 of each state."""
+    """The matching actions counted by state, and those the view shows: one page (50) by
+    objective, or the first 20 of each state."""
     _check(query)
     on = today(ctx)
     with ctx.uow(readonly=True) as uow:

@@ -207,3 +207,32 @@ def test_completing_a_recurring_action_opens_its_next_occurrence(
         ("2024-04-01", "2024-04-30"),
         ("2024-05-01", "2024-05-31"),
     ]
+
+
+def test_editing_a_timeframe_reads_it_again_and_records_it(ctx: Context) -> None:
+    ids = imported(ctx)
+    first = ids[1]
+    before = plain(show_action(ctx, first))
+    preview = json.loads(ok("edit", first, "--timeframe", "Q2 2024", "--dry-run", "--json"))
+    assert preview["saved"] is False and preview["timeframe"]["due"] == "2024-06-30"
+    assert preview["previous"]["raw"] == before["timeframe"]["raw"]
+    assert plain(show_action(ctx, first))["timeframe"] == before["timeframe"]
+
+    counts = table_counts(ctx.settings.db_url)
+    refused = run("actions", "edit", str(first), "--timeframe", "when we can")
+    assert one_line_error(refused).startswith("error: no date found in 'when we can'")
+    assert table_counts(ctx.settings.db_url) == counts
+
+    said = ok("edit", first, "--timeframe", "by end of March 2024 (tbc)")
+    assert said.splitlines()[0] == (
+        f"action {first}: 'by end of March 2024 (tbc)' reads as due 2024-03-31"
+    )
+    after = plain(show_action(ctx, first))
+    assert (after["timeframe"]["due"], after["timeframe"]["tentative"]) == ("2024-03-31", True)
+    last = after["history"][-1]
+    assert (last["actor"], last["channel"], last["action"]) == (
+        "secretariat",
+        "cli",
+        "edit_timeframe",
+    )
+    assert last["payload"]["due_before"] == before["timeframe"]["due"]
