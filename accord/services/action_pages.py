@@ -32,7 +32,6 @@ VIEWS = ("objective", "state")
 class BoardAction:
     row: BoardRow
     overdue: bool
-    days_late: int  # 0 unless overdue
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,7 @@ def _check(query: BoardQuery) -> None:
 
 def _on_board(row: BoardRow, on: date) -> BoardAction:
     late = row.due_on is not None and row.due_on < on and row.state not in TERMINAL
-    return BoardAction(row, late, (on - row.due_on).days if late and row.due_on else 0)
+    return BoardAction(row, late)
 
 
 def _by_objective(shown: list[BoardAction]) -> list[Column]:

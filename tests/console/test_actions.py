@@ -21,7 +21,7 @@ def test_the_board_filters_and_an_action_moves_from_its_forms(
     overdue = console.http.get("/console/actions", params={"overdue": "1"}).text
     cards = overdue.count('<li class="action-card')
     assert 0 < overdue.count('<li class="action-card is-overdue"') == cards
-    assert overdue.count("Overdue by ") == cards  # said in words, not by colour alone
+    assert overdue.count("Overdue since ") == cards  # said in words, not by colour alone
     bad = console.http.get("/console/actions", params={"state": "finished", "body": "Nowhere"})
     assert bad.status_code == 400 and 'id="state-error"' in bad.text
     unknown = console.http.get("/console/actions", params={"body": "Nowhere"})
