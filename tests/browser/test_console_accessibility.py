@@ -99,7 +99,7 @@ def test_every_page_passes_axe(ctx: Context, axe_context: BrowserContext, consol
     spread_over_the_states(ctx)
     page.goto(f"{base}/actions")
     page.get_by_label("View", exact=True).select_option("state")
-    page.get_by_role("button", name="Show", exact=True).click()  # a GET form
+    page.get_by_role("button", name="Filter", exact=True).click()  # a GET form
     check(page, "actions")
     page.goto(f"{base}/actions?overdue=1")
     check(page, "actions-overdue")
