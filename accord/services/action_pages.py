@@ -9,7 +9,7 @@ from datetime import date
 
 from accord.services.actions import ActionShown, body_name, show_action, today
 from accord.services.context import Context
-from statemachines.actions import ACTION_LIFECYCLE, STATES, TERMINAL
+from statemachines.actions import ACTION_LIFECYCLE, STATES, is_overdue
 from statemachines.errors import InvalidInput
 from storage.action_reads import (
     BoardFilter,
@@ -114,8 +114,7 @@ def _check(query: BoardQuery) -> None:
 
 
 def _on_board(row: BoardRow, on: date) -> BoardAction:
-    late = row.due_on is not None and row.due_on < on and row.state not in TERMINAL
-    return BoardAction(row, late)
+    return BoardAction(row, is_overdue(row.state, row.due_on, on))
 
 
 def _by_objective(shown: list[BoardAction]) -> list[Column]:
