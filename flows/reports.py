@@ -11,13 +11,14 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from accord.services.actions import list_actions
+from accord.services.actions import ActionView, list_actions
 from accord.services.context import Context
 from accord.services.operations import has_meetings
 from accord.services.reminders import ReminderResult, remind_actions
-from accord.services.reports import ImportOptions
+from accord.services.reports import ImportOptions, ImportResult
 from accord.services.reports import followup_report as followup_service
 from accord.services.reports import import_report as import_service
+from accord.services.results import plain
 from flows.artifacts import rows_table
 from flows.events import announce_transitions
 from flows.mail import deliver_outbox
@@ -25,11 +26,10 @@ from flows.support import accord_context, blocking, label_run, slug
 
 
 @task(name="import-report", cache_policy=NO_CACHE)
-async def import_report_task(ctx: Context, path: str, options: ImportOptions) -> dict[str, Any]:
+async def import_report_task(ctx: Context, path: str, options: ImportOptions) -> ImportResult:
     """Read the report and store meeting, objectives, people, bodies and actions (one unit of
     work; importing the same report again finds it and changes nothing)."""
-    result = await blocking(import_service, ctx, Path(path), options)
-    return dict(result.as_dict())
+    return await blocking(import_service, ctx, Path(path), options)
 
 
 @flow(name="import-report")
@@ -48,13 +48,13 @@ async def import_report(
         await label_run(f"import/{slug(Path(path).stem)}", ["report"])
         result = await import_report_task(quote(ctx), path, options)
         await announce_transitions(ctx)
-        meeting = result["meeting"]
+        meeting = result.meeting
         await rows_table(
-            f"meeting-{meeting['id']}-actions",
-            [_followup_row(a) for a in result["actions"]],
-            f"Actions agreed at {meeting['title']} ({meeting['date']})",
+            f"meeting-{meeting.id}-actions",
+            [_followup_row(a) for a in result.actions],
+            f"Actions agreed at {meeting.title} ({meeting.date})",
         )
-        return result
+        return dict(plain(result))
 
 
 @task(name="remind-actions", cache_policy=NO_CACHE)
@@ -116,18 +116,16 @@ def _default_output(ctx: Context, day: date, fmt: str) -> Path:
     return ctx.settings.home / "reports" / f"followup-{day.isoformat()}.{fmt}"
 
 
-def _followup_row(action: dict[str, Any]) -> dict[str, Any]:
-    timeframe = action["timeframe"]
-    state = action["state"] + (" (overdue)" if action["overdue"] else "")
+def _followup_row(action: ActionView) -> dict[str, Any]:
+    state = action.state + (" (overdue)" if action.overdue else "")
     return {
-        "id": action["id"],
-        "objective": action["objective"]["number"],
-        "action": action["text"],
+        "id": action.id,
+        "objective": action.objective.number,
+        "action": action.text,
         "responsible": ", ".join(
-            r["name"] + (" (support)" if r["role"] == "support" else "")
-            for r in action["responsible"]
+            r.name + (" (support)" if r.role == "support" else "") for r in action.responsible
         ),
-        "timeframe": timeframe["raw"],
-        "due": timeframe["due"],
+        "timeframe": action.timeframe.raw,
+        "due": action.timeframe.due,
         "state": state,
     }

@@ -12,10 +12,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from statemachines.actions import TERMINAL
 from storage.tables import (
-    action_bodies,
     actions,
     audit_log,
-    bodies,
     decisions,
     groups,
     meetings,
@@ -363,64 +361,6 @@ def record_page(
         query = query.where(audit_log.c.seq < before)
     query = query.order_by(audit_log.c.seq.desc()).limit(limit)
     return [RecordRow(*row) for row in connection.execute(query)]
-
-
-@dataclass(frozen=True)
-class BoardRow:
-    id: int
-    objective: int
-    objective_title: str
-    text: str
-    state: str
-    due_on: date | None
-    timeframe: str
-    bodies: str  # the responsible bodies' names, joined by ", "
-
-
-def board_rows(
-    connection: Connection,
-    *,
-    state: str | None,
-    overdue_on: date | None,
-    body: str | None,
-    meeting_id: int | None,
-) -> list[BoardRow]:
-    """The actions the board shows, by objective and position, with their bodies: one query."""
-    named = (
-        select(action_bodies.c.action_id, bodies.c.name)
-        .join(bodies, bodies.c.id == action_bodies.c.body_id)
-        .subquery()
-    )
-    query = (
-        select(
-            actions.c.id,
-            objectives.c.number,
-            objectives.c.title,
-            actions.c.text,
-            actions.c.state,
-            actions.c.due_on,
-            actions.c.timeframe_raw,
-            func.coalesce(_joined(named.c.name, connection), ""),
-        )
-        .join(objectives, objectives.c.id == actions.c.objective_id)
-        .outerjoin(named, named.c.action_id == actions.c.id)
-        .group_by(actions.c.id, objectives.c.number, objectives.c.title)
-        .order_by(objectives.c.number, actions.c.meeting_id, actions.c.position, actions.c.id)
-    )
-    if state:
-        query = query.where(actions.c.state == state)
-    if meeting_id:
-        query = query.where(actions.c.meeting_id == meeting_id)
-    if overdue_on:
-        query = query.where(actions.c.due_on < overdue_on, actions.c.state.not_in(TERMINAL))
-    if body:
-        responsible = (
-            select(action_bodies.c.action_id)
-            .join(bodies, bodies.c.id == action_bodies.c.body_id)
-            .where(func.lower(bodies.c.name) == body.lower())
-        )
-        query = query.where(actions.c.id.in_(responsible))
-    return [BoardRow(*row) for row in connection.execute(query)]
 
 
 @dataclass(frozen=True)

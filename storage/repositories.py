@@ -105,6 +105,22 @@ class MemberRepository(_Repository):
             query = query.join(t.memberships).join(t.groups).where(t.groups.c.name == group)
         return list(self.session.scalars(query))
 
+    def languages(self, emails: Sequence[str]) -> dict[str, str]:
+        """The language of each address (lower case) that a member, else a console user, has;
+        one query. Mail to an address no one has goes in English (docs/reports.md)."""
+        wanted = sorted({email.lower() for email in emails})
+        if not wanted:
+            return {}
+        users = select(t.users.c.email, t.users.c.language).where(
+            among(self.session, t.users.c.email, wanted), t.users.c.language.is_not(None)
+        )
+        members = select(t.members.c.email, t.members.c.language).where(
+            among(self.session, t.members.c.email, wanted)
+        )
+        found = dict(self.session.execute(users).tuples().all())
+        found.update(self.session.execute(members).tuples().all())
+        return {email.lower(): language for email, language in found.items()}
+
     def get(self, member_id: int) -> Member:
         member = self.session.get(Member, member_id)
         if member is None:

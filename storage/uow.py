@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -113,6 +114,19 @@ class UnitOfWork:
             self.rollback()
             raise Conflict(
                 "someone else changed this at the same time; nothing was changed, try again"
+            ) from exc
+
+    @contextmanager
+    def first_writer_wins(self) -> Iterator[None]:
+        """Inside, a unique row that another writer stored first (a meeting imported twice at
+        the same moment, which only PostgreSQL lets two writers try) rolls back and raises
+        `Conflict`, a domain error, instead of the driver's IntegrityError."""
+        try:
+            yield
+        except IntegrityError as exc:
+            self.rollback()
+            raise Conflict(
+                "someone else stored the same thing at the same time; nothing was changed"
             ) from exc
 
     def commit(self) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from accord.cli.common import context, fail, print_json
+
+if TYPE_CHECKING:
+    from accord.services.actions import ActionView
 
 app = typer.Typer(help="Follow-up actions agreed at meetings.", no_args_is_help=True)
 
@@ -17,16 +20,16 @@ NOTE = typer.Option(None, "--note", help="A note on progress; it becomes the act
 REASON = typer.Option(None, "--reason", help="Why (required).")
 
 
-def _line(action: dict[str, Any]) -> str:
-    due = action["timeframe"]["due"] or ("ongoing" if action["timeframe"]["ongoing"] else "-")
-    mark = " OVERDUE" if action["overdue"] else ""
+def _line(action: ActionView) -> str:
+    due = action.timeframe.due or ("ongoing" if action.timeframe.ongoing else "-")
+    mark = " OVERDUE" if action.overdue else ""
     bodies = ", ".join(
-        r["name"] + (" (support)" if r["role"] == "support" else "") for r in action["responsible"]
+        r.name + (" (support)" if r.role == "support" else "") for r in action.responsible
     )
-    text = action["text"] if len(action["text"]) <= 60 else action["text"][:59] + "…"
+    text = action.text if len(action.text) <= 60 else action.text[:59] + "…"
     return (
-        f"{action['id']:>5}  {action['state']:<11} {due:<10}{mark:<8}  "
-        f"O{action['objective']['number']}  {text}  [{bodies}]"
+        f"{action.id:>5}  {action.state:<11} {due:<10}{mark:<8}  "
+        f"O{action.objective.number}  {text}  [{bodies}]"
     )
 
 
@@ -67,27 +70,27 @@ def show(action_id: int = ACTION_ID, json_: bool = JSON) -> None:
     if json_:
         print_json(action)
         return
-    timeframe = action["timeframe"]
+    timeframe = action.timeframe
     typer.echo(_line(action))
-    typer.echo(f"  objective {action['objective']['number']}: {action['objective']['title']}")
-    typer.echo(f"  text: {action['text']}")
+    typer.echo(f"  objective {action.objective.number}: {action.objective.title}")
+    typer.echo(f"  text: {action.text}")
     typer.echo(
-        f"  timeframe: {timeframe['raw']} (start {timeframe['start']}, due {timeframe['due']}, "
-        f"precision {timeframe['precision']})"
+        f"  timeframe: {timeframe.raw} (start {timeframe.start}, due {timeframe.due}, "
+        f"precision {timeframe.precision})"
     )
-    for milestone in timeframe["milestones"]:
-        typer.echo(f"    milestone {milestone['due']}: {milestone['text']}")
+    for milestone in timeframe.milestones:
+        typer.echo(f"    milestone {milestone.due}: {milestone.text}")
     details = {
-        "recurrence": timeframe["recurrence"],
-        "assessment": action["assessment"],
-        "last note": action["last_note"],
-        "drop reason": action["drop_reason"],
+        "recurrence": timeframe.recurrence,
+        "assessment": action.assessment,
+        "last note": action.last_note,
+        "drop reason": action.drop_reason,
     }
     for label, value in details.items():
         if value:
             typer.echo(f"  {label}: {value}")
-    for entry in action["history"]:
-        typer.echo(f"  {entry['at']}  {entry['actor']} ({entry['channel']}): {entry['action']}")
+    for entry in action.history:
+        typer.echo(f"  {entry.at}  {entry.actor} ({entry.channel}): {entry.action}")
 
 
 @app.command()
@@ -126,12 +129,12 @@ def _move(action_id: int, trigger: str, **given: str | None) -> None:
     from accord.services.actions import move_action
 
     action = move_action(context(), action_id, trigger, **given)
-    typer.echo(f"action {action['id']}: {action['state']}")
-    following = action["next_occurrence"]
+    typer.echo(f"action {action.id}: {action.state}")
+    following = action.next_occurrence
     if following:
         typer.echo(
-            f"opened occurrence {following['occurrence']} as action {following['id']} "
-            f"(due {following['timeframe']['due'] or '-'})"
+            f"opened occurrence {following.occurrence} as action {following.id} "
+            f"(due {following.timeframe.due or '-'})"
         )
 
 
@@ -173,3 +176,26 @@ def drop(action_id: int = ACTION_ID, reason: str = REASON) -> None:
 def reject(action_id: int = ACTION_ID, reason: str = REASON) -> None:
     """Reject a proposed or assessed action, with the reason."""
     _move(action_id, "reject", reason=reason)
+
+
+@app.command()
+def edit(
+    action_id: int = ACTION_ID,
+    timeframe: str = typer.Option(..., "--timeframe", help="The new timeframe text."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what it reads as; change nothing."),
+    json_: bool = JSON,
+) -> None:
+    """Change an action's timeframe text: read again as the report import reads it (due date,
+    precision, tentative), stored and recorded; text with no date is refused."""
+    from accord.services.action_timeframes import edit_timeframe
+
+    edit = edit_timeframe(context(), action_id, timeframe, preview=dry_run)
+    if json_:
+        print_json(edit)
+        return
+    read = edit.timeframe
+    flags = ", tentative" if read.tentative else ""
+    flags += ", ongoing" if read.ongoing else ""
+    typer.echo(f"action {edit.id}: '{read.raw}' reads as due {read.due or '-'}")
+    typer.echo(f"  precision {read.precision or '-'}{flags}; was due {edit.previous.due or '-'}")
+    typer.echo("  saved" if edit.saved else "  not saved (--dry-run, or the same text)")

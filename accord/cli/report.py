@@ -51,6 +51,7 @@ def import_(
     `--partial`. A flow run when a Prefect server is configured (PREFECT_API_URL), else done here.
     """
     from accord.services.reports import ImportOptions, import_report
+    from accord.services.results import plain
     from flows.launch import run_flow_or_direct
 
     options = ImportOptions(
@@ -64,7 +65,7 @@ def import_(
     result = run_flow_or_direct(
         "flows.reports:import_report",
         {"path": str(file.absolute()), **_flow_options(options)},
-        lambda: import_report(ctx, file, options).as_dict(),
+        lambda: plain(import_report(ctx, file, options)),
     )
     if json_:
         print_json(result)

@@ -39,8 +39,8 @@ PURPOSES = (
     "explain",
 )
 
-# Mail about follow-up actions, to bodies' contacts and the secretariat (English templates only;
-# contacts are not members and have no language).
+# Mail about follow-up actions, to bodies' contacts and the secretariat: in the language of the
+# member (or console user) with the address, written in the outbox row's data (docs/reports.md).
 ACTION_PURPOSES = ("action_reminder", "action_digest")
 
 # Control characters (CR and LF among them) and Unicode line/paragraph separators.

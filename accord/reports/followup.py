@@ -1,23 +1,28 @@
 """The follow-up report of a meeting: its actions grouped by objective, as Markdown, HTML or Word.
 
-Built from action dicts (the contract's shape), so it knows nothing of the database. Markdown and
+Built from the actions as services show them (`ActionView`), so it knows nothing of the
+database. Markdown and
 HTML come from the Jinja2 templates `templates/followup.md.j2` and `followup.html.j2` (HTML is
 autoescaped); Word is written with python-docx.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import docx
 from docx.document import Document
 from docx.shared import RGBColor
+
+if TYPE_CHECKING:
+    from accord.services.actions import ActionView
+    from accord.services.reports import MeetingView
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from statemachines.errors import InvalidInput
@@ -78,19 +83,17 @@ class FollowUp:
         )
 
 
-def build_followup(
-    meeting: Mapping[str, Any], actions: Sequence[Mapping[str, Any]], as_of: date
-) -> FollowUp:
+def build_followup(meeting: MeetingView, actions: Sequence[ActionView], as_of: date) -> FollowUp:
     """Group `actions` by objective number, keeping their order within each objective."""
     sections: dict[int, tuple[str, list[Row]]] = {}
     for action in actions:
-        objective = action["objective"]
-        sections.setdefault(objective["number"], (objective["title"], []))[1].append(_row(action))
+        objective = action.objective
+        sections.setdefault(objective.number, (objective.title, []))[1].append(_row(action))
     return FollowUp(
-        title=meeting["title"],
-        date=meeting["date"],
-        place=meeting["place"],
-        next_meeting=meeting["next_meeting"],
+        title=meeting.title,
+        date=meeting.date,
+        place=meeting.place,
+        next_meeting=meeting.next_meeting,
         as_of=as_of.isoformat(),
         sections=tuple(
             Section(number, title, tuple(rows))
@@ -99,30 +102,29 @@ def build_followup(
     )
 
 
-def _row(action: Mapping[str, Any]) -> Row:
-    timeframe = action["timeframe"]
+def _row(action: ActionView) -> Row:
+    timeframe = action.timeframe
     return Row(
-        action_id=action["id"],
-        text=action["text"],
-        timeframe=timeframe["raw"],
-        due=timeframe["due"] or ("ongoing" if timeframe["ongoing"] else ""),
-        milestones=tuple(f"{m['due'] or 'no date'}: {m['text']}" for m in timeframe["milestones"]),
+        action_id=action.id,
+        text=action.text,
+        timeframe=timeframe.raw,
+        due=timeframe.due or ("ongoing" if timeframe.ongoing else ""),
+        milestones=tuple(f"{m.due or 'no date'}: {m.text}" for m in timeframe.milestones),
         responsible=", ".join(
-            r["name"] + (" (support)" if r["role"] == "support" else "")
-            for r in action["responsible"]
+            r.name + (" (support)" if r.role == "support" else "") for r in action.responsible
         ),
         state=_state(action),
-        last_note=action["last_note"] or "",
-        overdue=action["overdue"],
+        last_note=action.last_note or "",
+        overdue=action.overdue,
     )
 
 
-def _state(action: Mapping[str, Any]) -> str:
-    state = action["state"].replace("_", " ")
-    if action["state"] == "dropped" and action["drop_reason"]:
-        return f"{state}: {action['drop_reason']}"
-    if action["assessment"] and action["state"] in ("assessed", "in_progress"):
-        return f"{state} ({action['assessment'].replace('_', ' ')})"
+def _state(action: ActionView) -> str:
+    state = action.state.replace("_", " ")
+    if action.state == "dropped" and action.drop_reason:
+        return f"{state}: {action.drop_reason}"
+    if action.assessment and action.state in ("assessed", "in_progress"):
+        return f"{state} ({action.assessment.replace('_', ' ')})"
     return state
 
 

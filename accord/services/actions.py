@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,19 +27,102 @@ def today(ctx: Context) -> date:
     return ctx.now().astimezone(ctx.settings.tz).date()
 
 
-def action_dict(action: Action, on: date) -> dict[str, Any]:
-    """The contract's action shape (docs/architecture.md, "JSON shapes"); `overdue` as of `on`."""
+@dataclass(frozen=True)
+class ObjectiveRef:
+    number: int
+    title: str
+
+
+@dataclass(frozen=True)
+class ResponsibleBody:
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class MilestoneView:
+    due: str | None
+    text: str
+    precision: str | None
+
+
+@dataclass(frozen=True)
+class TimeframeView:
+    """An action's timeframe as read; dates as YYYY-MM-DD or None."""
+
+    raw: str
+    start: str | None
+    end: str | None
+    due: str | None
+    precision: str | None
+    tentative: bool
+    ongoing: bool
+    recurrence: str | None
+    meeting: str | None
+    unparsed: bool
+    milestones: list[MilestoneView]
+
+
+@dataclass(frozen=True)
+class ActionView:
+    """The contract's action shape (docs/architecture.md, "JSON shapes")."""
+
+    id: int
+    meeting_id: int
+    objective: ObjectiveRef
+    position: int
+    text: str
+    state: str
+    assessment: str | None
+    overdue: bool
+    responsible: list[ResponsibleBody]
+    timeframe: TimeframeView
+    last_note: str | None
+    drop_reason: str | None
+    occurrence: int
+    previous_id: int | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    actor: str
+    channel: str
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ActionShown(ActionView):
+    """An action with its history from the decision record, oldest first."""
+
+    history: list[HistoryEntry]
+
+
+@dataclass(frozen=True)
+class ActionMoved(ActionView):
+    """A moved action; a completed recurring one names the occurrence it opened."""
+
+    next_occurrence: ActionView | None
+
+
+def action_view(action: Action, on: date) -> ActionView:
+    """The action as callers and JSON see it; `overdue` as of `on`."""
+    return ActionView(**_fields(action, on))
+
+
+def _fields(action: Action, on: date) -> dict[str, Any]:
     return {
         "id": action.id,
         "meeting_id": action.meeting_id,
-        "objective": {"number": action.objective.number, "title": action.objective.title},
+        "objective": ObjectiveRef(action.objective.number, action.objective.title),
         "position": action.position,
         "text": action.text,
         "state": action.state,
         "assessment": action.assessment,
         "overdue": action.is_overdue(on),
-        "responsible": [{"name": r.body.name, "role": r.role} for r in action.responsibilities],
-        "timeframe": timeframe_dict(action),
+        "responsible": [ResponsibleBody(r.body.name, r.role) for r in action.responsibilities],
+        "timeframe": timeframe_view(action),
         "last_note": action.last_note,
         "drop_reason": action.drop_reason,
         "occurrence": action.occurrence,
@@ -46,20 +130,23 @@ def action_dict(action: Action, on: date) -> dict[str, Any]:
     }
 
 
-def timeframe_dict(action: Action) -> dict[str, Any]:
-    return {
-        "raw": action.timeframe_raw,
-        "start": _iso(action.start_on),
-        "end": _iso(action.end_on),
-        "due": _iso(action.due_on),
-        "precision": action.precision,
-        "tentative": bool(action.tentative),
-        "ongoing": bool(action.ongoing),
-        "recurrence": action.recurrence,
-        "meeting": action.named_meeting,
-        "unparsed": bool(action.unparsed),
-        "milestones": [dict(milestone) for milestone in action.milestones],
-    }
+def timeframe_view(action: Action) -> TimeframeView:
+    return TimeframeView(
+        raw=action.timeframe_raw,
+        start=_iso(action.start_on),
+        end=_iso(action.end_on),
+        due=_iso(action.due_on),
+        precision=action.precision,
+        tentative=bool(action.tentative),
+        ongoing=bool(action.ongoing),
+        recurrence=action.recurrence,
+        meeting=action.named_meeting,
+        unparsed=bool(action.unparsed),
+        milestones=[
+            MilestoneView(m.get("due"), m.get("text", ""), m.get("precision"))
+            for m in action.milestones
+        ],
+    )
 
 
 def _iso(day: date | None) -> str | None:
@@ -74,7 +161,7 @@ def list_actions(
     body: str | None = None,
     objective: int | None = None,
     meeting_id: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ActionView]:
     if state is not None and state not in STATES:
         raise InvalidInput(f"unknown state '{state}' (known: {', '.join(STATES)})")
     on = today(ctx)
@@ -86,7 +173,7 @@ def list_actions(
             meeting_id=meeting_id,
             overdue_on=on if overdue else None,
         )
-        return [action_dict(action, on) for action in found]
+        return [action_view(action, on) for action in found]
 
 
 def body_name(uow: UnitOfWork, name: str) -> str:
@@ -97,21 +184,21 @@ def body_name(uow: UnitOfWork, name: str) -> str:
     return canonical
 
 
-def show_action(ctx: Context, action_id: int) -> dict[str, Any]:
+def show_action(ctx: Context, action_id: int) -> ActionShown:
     """The action, with its history from the decision record."""
     with ctx.uow(readonly=True) as uow:
-        result = action_dict(uow.actions.get(action_id), today(ctx))
-        result["history"] = [
-            {
-                "at": entry.recorded_at,
-                "actor": entry.actor,
-                "channel": entry.channel,
-                "action": entry.action,
-                "payload": json.loads(entry.payload),
-            }
+        action = uow.actions.get(action_id)
+        history = [
+            HistoryEntry(
+                entry.recorded_at,
+                entry.actor,
+                entry.channel,
+                entry.action,
+                json.loads(entry.payload),
+            )
             for entry in uow.audit.entries("action", action_id)
         ]
-        return result
+        return ActionShown(**_fields(action, today(ctx)), history=history)
 
 
 def move_action(
@@ -122,7 +209,7 @@ def move_action(
     note: str | None = None,
     outcome: str | None = None,
     reason: str | None = None,
-) -> dict[str, Any]:
+) -> ActionMoved:
     """Fire `trigger` (assess, start, complete, reopen, drop, reject) and record it.
 
     IllegalTransition or GuardFailed leave the unit of work uncommitted: nothing changes.
@@ -146,9 +233,9 @@ def move_action(
         if trigger == "complete" and action.recurrence:
             opened = _open_next_occurrence(ctx, uow, action)
         uow.commit()
-        result = action_dict(action, today(ctx))
-        result["next_occurrence"] = action_dict(opened, today(ctx)) if opened else None
-        return result
+        on = today(ctx)
+        following = action_view(opened, on) if opened else None
+        return ActionMoved(**_fields(action, on), next_occurrence=following)
 
 
 def _record(

@@ -10,13 +10,12 @@ ACCORD_SECRET_KEY revokes every feed (and every reply link).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from icalendar import Calendar, Event
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from accord.services.actions import body_name, list_actions
+from accord.services.actions import ActionView, body_name, list_actions
 from accord.services.context import Context
 from statemachines.actions import DONE, DROPPED
 from statemachines.errors import NotFound
@@ -42,38 +41,36 @@ def actions_calendar(ctx: Context, *, body: str | None = None) -> tuple[bytes, i
     return calendar.to_ical(), len(actions)
 
 
-def _dated(action: dict[str, Any]) -> bool:
-    return bool(action["timeframe"]["due"]) and action["state"] != DROPPED
+def _dated(action: ActionView) -> bool:
+    return bool(action.timeframe.due) and action.state != DROPPED
 
 
-def _event(ctx: Context, action: dict[str, Any], stamp: datetime) -> Event:
-    due = date.fromisoformat(action["timeframe"]["due"])
-    link = action_url(ctx, action["id"])
-    bodies = [
-        r["name"] + (" (support)" if r["role"] == "support" else "") for r in action["responsible"]
-    ]
-    done = " (done)" if action["state"] == DONE else ""
+def _event(ctx: Context, action: ActionView, stamp: datetime) -> Event:
+    due = date.fromisoformat(action.timeframe.due or "")
+    link = action_url(ctx, action.id)
+    bodies = [r.name + (" (support)" if r.role == "support" else "") for r in action.responsible]
+    done = " (done)" if action.state == DONE else ""
     event = Event()
-    event.add("uid", f"action-{action['id']}@{urlsplit(ctx.settings.public_url).hostname}")
+    event.add("uid", f"action-{action.id}@{urlsplit(ctx.settings.public_url).hostname}")
     event.add("dtstamp", stamp)
     event.add("dtstart", due)
     event.add("dtend", due + timedelta(days=1))
-    event.add("summary", f"Due{done}: {_short(action['text'])}")
+    event.add("summary", f"Due{done}: {_short(action.text)}")
     event.add(
         "description",
         "\n".join(
             [
-                action["text"],
-                f"Timeframe: {action['timeframe']['raw']}",
+                action.text,
+                f"Timeframe: {action.timeframe.raw}",
                 f"Responsible: {', '.join(bodies) or '-'}",
-                f"State: {action['state']}",
+                f"State: {action.state}",
                 link,
             ]
         ),
     )
     event.add("url", link)
     event.add("transp", "TRANSPARENT")
-    event.add("status", "TENTATIVE" if action["timeframe"]["tentative"] else "CONFIRMED")
+    event.add("status", "TENTATIVE" if action.timeframe.tentative else "CONFIRMED")
     if bodies:
         event.add("categories", bodies)
     return event

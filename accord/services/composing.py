@@ -134,7 +134,8 @@ class Composer:
         """Render the row's mail; a round's fan-out fills in the round's skeleton instead."""
         from accord.mail.render import language_for, prepare, render
 
-        language = member.language if member else "en"
+        # Action mail has no member: its row's data carries the contact's language.
+        language = member.language if member else (row.data or {}).get("language") or "en"
         if member is None or not row.round_id or row.purpose not in FANNED_OUT:
             return render(row.purpose, language, context)
         previous = (row.data or {}).get("previous_sha256")

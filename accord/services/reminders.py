@@ -21,6 +21,7 @@ from statemachines.reminders import STAGES, stage_for
 from storage.uow import UnitOfWork
 
 SEND_HOUR = 8
+DEFAULT_LANGUAGE = "en"
 DIGEST_LIMIT = 50
 
 
@@ -46,12 +47,14 @@ def remind_actions(ctx: Context) -> ReminderResult:
         # those, not every action (the sweep runs this every 5 minutes).
         horizon = today + timedelta(days=max(STAGES.values()) + 1)
         due = uow.actions.list(overdue_on=horizon)
-        mails = [m for a in due for m in _reminders(a, today)]
+        languages = uow.members.languages([*_contacts(due), ctx.settings.mail_from])
+        mails = [m for a in due for m in _reminders(a, today, languages)]
         result.reminders = enqueue(uow, mails, settings=ctx.settings)
         result.rows = [dict(m.data or {}) for m in mails]
         # The digest is weekly: counted while this week's is not written yet.
         if not is_queued(uow, _digest_key(local)):
-            digest = _digest(ctx, uow, due, today, local)
+            language = languages.get(ctx.settings.mail_from.lower(), DEFAULT_LANGUAGE)
+            digest = _digest(ctx, uow, due, today, local, language)
             result.digest = bool(digest and enqueue(uow, [digest], settings=ctx.settings))
         uow.commit()
     return result
@@ -62,7 +65,18 @@ def _digest_key(local: datetime) -> str:
     return f"action_digest:{year}-W{week:02d}"
 
 
-def _reminders(action: Action, today: date) -> list[Mail]:
+def _contacts(due: list[Action]) -> set[str]:
+    return {
+        email
+        for action in due
+        for responsibility in getattr(action, "responsibilities", [])
+        for email in responsibility.body.contact_emails or []
+    }
+
+
+def _reminders(action: Action, today: date, languages: dict[str, str]) -> list[Mail]:
+    """One mail per contact of each responsible body, in the contact's language: that of the
+    member (or console user) with the contact's address, else English."""
     due: date | None = getattr(action, "due_on", None)
     stage = stage_for(due, today) if due else None
     if stage is None or due is None:
@@ -76,6 +90,7 @@ def _reminders(action: Action, today: date) -> list[Mail]:
                 "body": body.name,
                 "role": responsibility.role,
                 "stage": stage,
+                "language": languages.get(email.lower(), DEFAULT_LANGUAGE),
             }
             mails.append(
                 Mail(
@@ -90,7 +105,12 @@ def _reminders(action: Action, today: date) -> list[Mail]:
 
 
 def _digest(
-    ctx: Context, uow: UnitOfWork, due: list[Action], today: date, local: datetime
+    ctx: Context,
+    uow: UnitOfWork,
+    due: list[Action],
+    today: date,
+    local: datetime,
+    language: str,
 ) -> Mail | None:
     """The week's digest of the open actions: their counts read in SQL, and the overdue and
     soon-due ones from `due` (every open action due before the reminders' horizon, in the
@@ -116,6 +136,7 @@ def _digest(
             "due_soon": soon[:DIGEST_LIMIT],
             "due_soon_total": len(soon),
             "unscheduled": unscheduled,
+            "language": language,
         },
     )
 

@@ -43,6 +43,19 @@ class Correction:
     apply: bool
 
 
+@dataclass(frozen=True)
+class Difference:
+    """One difference of a corrected report: `changes` maps a field (text, timeframe,
+    responsible) to its [before, after]; `applied` says what `--update` did, if it ran."""
+
+    kind: str  # changed, added or removed
+    action_id: int | None
+    position: int | None
+    state: str | None
+    changes: dict[str, list[Any]]
+    applied: str | None
+
+
 def compare_and_update(
     ctx: Context,
     uow: UnitOfWork,
@@ -51,7 +64,7 @@ def compare_and_update(
     source: str,
     *,
     apply: bool,
-) -> list[dict[str, Any]]:
+) -> list[Difference]:
     """The differences between `parsed` and the meeting's stored actions, applied if `apply`
     (in `uow`; the caller commits)."""
     cities = {p.city for p in parsed.participants if p.city}
@@ -60,7 +73,7 @@ def compare_and_update(
     reader.position = max((a.position for a in stored), default=0)
     rows = [_Row(o.number, o.title, row) for o in parsed.objectives for row in o.actions]
     work = Correction(uow, ctx, meeting, reader, source, apply)
-    differences: list[dict[str, Any]] = []
+    differences: list[Difference] = []
     matcher = SequenceMatcher(None, [a.text for a in stored], [r.row.text for r in rows], False)
     for _, first, last, new_first, new_last in matcher.get_opcodes():
         pairs = list(zip(range(first, last), range(new_first, new_last), strict=False))
@@ -85,7 +98,7 @@ def _bodies(pairs: list[tuple[Any, str]]) -> list[str]:
     return [f"{body.name} ({role})" for body, role in pairs]
 
 
-def _changed(work: Correction, action: Action, row: ActionRow) -> list[dict[str, Any]]:
+def _changed(work: Correction, action: Action, row: ActionRow) -> list[Difference]:
     before = {
         "text": action.text,
         "timeframe": action.timeframe_raw,
@@ -150,12 +163,12 @@ def _text(value: Any) -> str:
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
-def _removed(action: Action) -> dict[str, Any]:
+def _removed(action: Action) -> Difference:
     changes = {"text": [action.text, None]}
     return _difference("removed", action.id, action.position, changes, None, action.state)
 
 
-def _added(work: Correction, row: _Row) -> dict[str, Any]:
+def _added(work: Correction, row: _Row) -> Difference:
     changes = {"text": [None, row.row.text], "timeframe": [None, row.row.timeframe]}
     if not work.apply:
         return _difference("added", None, None, changes, None, None)
@@ -185,12 +198,5 @@ def _difference(
     changes: dict[str, Any],
     applied: str | None,
     state: str | None,
-) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "action_id": action_id,
-        "position": position,
-        "state": state,
-        "changes": changes,
-        "applied": applied,
-    }
+) -> Difference:
+    return Difference(kind, action_id, position, state, changes, applied)

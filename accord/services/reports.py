@@ -8,21 +8,18 @@ report's differences are shown, and applied with `update` (accord.services.repor
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.exc import IntegrityError
 
 from accord.reports.bodies import DEFAULT_ALIASES, DEFAULT_CITIES
 from accord.reports.followup import build_followup, write_followup
 from accord.reports.parse import ParsedReport, parse_report
-from accord.services.actions import action_dict, today
+from accord.services.actions import ActionView, action_view, today
 from accord.services.context import Context
 from accord.services.report_reading import ActionReader, Bodies, people
-from accord.services.report_updates import compare_and_update
-from statemachines.errors import InvalidInput, NotFound
+from accord.services.report_updates import Difference, compare_and_update
+from statemachines.errors import Conflict, InvalidInput, NotFound
 from statemachines.records import Meeting, Objective
 from storage.uow import UnitOfWork
 
@@ -40,19 +37,50 @@ class ImportOptions:
 
 
 @dataclass(frozen=True)
+class MeetingView:
+    """A meeting as results show it; dates as YYYY-MM-DD."""
+
+    id: int
+    body: str
+    title: str
+    name: str
+    date: str
+    ends_on: str
+    place: str | None
+    next_meeting: str | None
+    source_name: str
+    source_sha256: str
+
+
+@dataclass(frozen=True)
+class ObjectiveCount:
+    number: int
+    title: str
+    actions: int
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    name: str
+    role: str | None
+    organisation: str | None
+    city: str | None
+    country: str | None
+    section: str | None
+    body: str | None
+
+
+@dataclass(frozen=True)
 class ImportResult:
-    meeting: dict[str, Any]
-    objectives: list[dict[str, Any]]
-    actions: list[dict[str, Any]]
-    participants: list[dict[str, Any]]
+    meeting: MeetingView
+    objectives: list[ObjectiveCount]
+    actions: list[ActionView]
+    participants: list[ParticipantView]
     already_imported: bool
     dry_run: bool = False
     skipped: list[str] = field(default_factory=list)  # rows not read as actions (--partial)
-    differences: list[dict[str, Any]] = field(default_factory=list)  # a corrected report's
+    differences: list[Difference] = field(default_factory=list)  # a corrected report's
     updated: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def import_report(ctx: Context, path: Path, options: ImportOptions | None = None) -> ImportResult:
@@ -65,9 +93,9 @@ def import_report(ctx: Context, path: Path, options: ImportOptions | None = None
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
         return _import(ctx, parsed, path.name, digest, options)
-    except IntegrityError:
-        # Someone imported the same meeting (or created the same body) at the same moment, which
-        # only PostgreSQL lets two writers try: once their import is committed, this one finds it.
+    except Conflict:
+        # Someone imported the same meeting (or created the same body) at the same moment: once
+        # their import is committed, this one finds it.
         return _import(ctx, parsed, path.name, digest, options)
 
 
@@ -99,7 +127,7 @@ def _check_problems(parsed: ParsedReport, options: ImportOptions, source: str) -
 def _import(
     ctx: Context, parsed: ParsedReport, source: str, digest: str, options: ImportOptions
 ) -> ImportResult:
-    with ctx.uow() as uow:
+    with ctx.uow() as uow, uow.first_writer_wins():
         skipped = [str(problem) for problem in parsed.problems]
         meeting = uow.meetings.find(parsed.body, parsed.starts_on)
         if meeting is not None:
@@ -205,48 +233,48 @@ def _store(uow: UnitOfWork, meeting: Meeting, parsed: ParsedReport) -> _Stored:
 
 
 def _result(uow: UnitOfWork, meeting: Meeting, on: date, *, already_imported: bool) -> ImportResult:
-    actions = [action_dict(action, on) for action in uow.actions.for_meeting(meeting)]
+    actions = [action_view(action, on) for action in uow.actions.for_meeting(meeting)]
     body_names = {body.id: body.name for body in uow.meetings.bodies()}
     return ImportResult(
-        meeting=meeting_dict(meeting),
+        meeting=meeting_view(meeting),
         objectives=[
-            {
-                "number": objective.number,
-                "title": objective.title,
-                "actions": sum(a["objective"]["number"] == objective.number for a in actions),
-            }
+            ObjectiveCount(
+                objective.number,
+                objective.title,
+                sum(a.objective.number == objective.number for a in actions),
+            )
             for objective in uow.meetings.objectives(meeting)
         ],
         actions=actions,
         participants=[
-            {
-                "name": person.name,
-                "role": person.role,
-                "organisation": person.organisation,
-                "city": person.city,
-                "country": person.country,
-                "section": person.section,
-                "body": body_names.get(person.body_id),
-            }
+            ParticipantView(
+                name=person.name,
+                role=person.role,
+                organisation=person.organisation,
+                city=person.city,
+                country=person.country,
+                section=person.section,
+                body=body_names.get(person.body_id),
+            )
             for person in uow.meetings.people(meeting)
         ],
         already_imported=already_imported,
     )
 
 
-def meeting_dict(meeting: Meeting) -> dict[str, Any]:
-    return {
-        "id": meeting.id,
-        "body": meeting.body,
-        "title": meeting.title,
-        "name": meeting.name,
-        "date": meeting.starts_on.isoformat(),
-        "ends_on": meeting.ends_on.isoformat(),
-        "place": meeting.place,
-        "next_meeting": meeting.next_meeting_on.isoformat() if meeting.next_meeting_on else None,
-        "source_name": meeting.source_name,
-        "source_sha256": meeting.source_sha256,
-    }
+def meeting_view(meeting: Meeting) -> MeetingView:
+    return MeetingView(
+        id=meeting.id,
+        body=meeting.body,
+        title=meeting.title,
+        name=meeting.name,
+        date=meeting.starts_on.isoformat(),
+        ends_on=meeting.ends_on.isoformat(),
+        place=meeting.place,
+        next_meeting=meeting.next_meeting_on.isoformat() if meeting.next_meeting_on else None,
+        source_name=meeting.source_name,
+        source_sha256=meeting.source_sha256,
+    )
 
 
 def followup_report(
@@ -261,6 +289,6 @@ def followup_report(
         meeting = uow.meetings.get(meeting_id) if meeting_id else uow.meetings.latest()
         if meeting is None:
             raise NotFound("no meeting imported yet: run `accord report import FILE` first")
-        actions = [action_dict(action, on) for action in uow.actions.for_meeting(meeting)]
-        report = build_followup(meeting_dict(meeting), actions, on)
+        actions = [action_view(action, on) for action in uow.actions.for_meeting(meeting)]
+        report = build_followup(meeting_view(meeting), actions, on)
     return write_followup(report, fmt, output)

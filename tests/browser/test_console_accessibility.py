@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import BrowserContext, Page
 
+from accord.services.actions import list_actions, move_action
 from accord.services.answering import record_decision
 from accord.services.context import Context
 from accord.services.users import reset_password
@@ -14,6 +15,18 @@ from tests.console.helpers import SECRETARIAT
 from tests.integration.test_web import BARRY, open_round
 
 REVISED = "On International Migrants Day we stand side by side with every resident."
+
+
+def spread_over_the_states(ctx: Context) -> None:
+    """A few of the imported actions moved on, so the board's columns show something."""
+    found = list_actions(ctx)
+    for action in found[4:9]:
+        move_action(ctx, action.id, "assess", outcome="accepted")
+    for action in found[5:9]:
+        move_action(ctx, action.id, "start")
+    for action in found[7:9]:
+        move_action(ctx, action.id, "complete")
+    move_action(ctx, found[9].id, "drop", reason="Merged with the annual survey")
 
 
 def check(page: Page, name: str) -> None:
@@ -83,11 +96,19 @@ def test_every_page_passes_axe(ctx: Context, axe_context: BrowserContext, consol
     check(page, "statement-revise-diff")
     page.goto(f"{base}/rounds/{rnd.round_id}")
     check(page, "round")
-    page.goto(f"{base}/actions?overdue=1")
+    spread_over_the_states(ctx)
+    page.goto(f"{base}/actions")
+    page.get_by_label("View", exact=True).select_option("state")
+    page.get_by_role("button", name="Filter", exact=True).click()  # a GET form
     check(page, "actions")
+    page.goto(f"{base}/actions?overdue=1")
+    check(page, "actions-overdue")
     page.get_by_role("link", name="Advisory Group members to provide feedback").first.click()
     page.get_by_role("button", name="Assess").click()  # no outcome: the error beside it
     check(page, "action")
+    page.get_by_label("Timeframe text").fill("by the end of March 2024 (tbc)")
+    page.get_by_role("button", name="Read the date").click()
+    check(page, "action-timeframe")
     page.goto(f"{base}/members?search=a")
     check(page, "members")
     page.goto(f"{base}/groups")

@@ -51,11 +51,11 @@ def test_stages(due: date, stage: str | None) -> None:
     assert stage_for(due, TODAY) == stage
 
 
-def render(purpose: str, data: dict) -> object:
+def render(purpose: str, data: dict, language: str = "en") -> object:
     from accord.mail.render import render as render_mail
 
     row = SimpleNamespace(purpose=purpose, data=data)
-    return render_mail(purpose, "en", reminder_context(row))
+    return render_mail(purpose, language, reminder_context(row))
 
 
 def test_a_reminder_says_what_is_due_when_and_for_whom() -> None:
@@ -81,3 +81,21 @@ def test_the_digest_counts_and_lists() -> None:
     assert "#3 due 2023-09-28 (3 days ago)" in mail.text
     assert "and 3 more" in mail.text and "in progress:" in mail.text
     assert "&lt;description&gt;" in mail.html
+
+
+def test_a_french_reminder_and_digest() -> None:
+    mail = render("action_reminder", REMINDER, "fr")
+    assert mail.subject.startswith("Action à rendre dans 14 jours pour Bradford : Draft the")
+    assert (
+        "Chères et chers collègues de Bradford" in mail.text and "(Bradford : pilote)" in mail.text
+    )
+    assert 'lang="fr"' in mail.html and "&lt;description&gt; &amp; share" in mail.html
+    late = render("action_reminder", {**REMINDER, "stage": "overdue", "days": -2}, "fr-CA")
+    assert late.subject.startswith("Action en retard pour Bradford :")
+    digest = render("action_digest", DIGEST, "fr")
+    assert (
+        digest.subject
+        == "Actions de suivi, semaine 2023-W39 : 4 en retard, 1 à rendre sous 14 jours"
+    )
+    assert "n° 3, échéance 2023-09-28 (il y a 3 jours)" in digest.text
+    assert "et 3 autres" in digest.text and "en cours :" in digest.text

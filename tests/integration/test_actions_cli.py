@@ -12,6 +12,7 @@ import pytest
 from accord.services.actions import list_actions, move_action, show_action
 from accord.services.context import Context
 from accord.services.reports import import_report
+from accord.services.results import plain
 from tests.cli import run
 from tests.conftest import SAMPLE_REPORT
 from tests.integration.test_report_import import one_line_error, table_counts
@@ -21,7 +22,7 @@ YEARLY = 18  # "Starting in 2024 and repeating every year"
 
 def imported(ctx: Context, path: Path = SAMPLE_REPORT) -> dict[int, int]:
     """Import a report (through the service: set-up, not what is tested); ids by position."""
-    return {action["position"]: action["id"] for action in import_report(ctx, path).actions}
+    return {action.position: action.id for action in import_report(ctx, path).actions}
 
 
 def ok(*args: str | int) -> str:
@@ -34,7 +35,7 @@ def finish(ctx: Context, action_id: int) -> dict[str, Any]:
     """Assess as accepted, start and complete; the completed action."""
     move_action(ctx, action_id, "assess", outcome="accepted")
     move_action(ctx, action_id, "start")
-    return move_action(ctx, action_id, "complete")
+    return plain(move_action(ctx, action_id, "complete"))
 
 
 def test_the_lifecycle_with_notes_and_reasons_goes_into_the_record(ctx: Context) -> None:
@@ -67,7 +68,7 @@ def test_the_lifecycle_with_notes_and_reasons_goes_into_the_record(ctx: Context)
     ok("drop", ids[2], "--reason", "  Covered by the new Statement of Intent ")
     ok("assess", ids[3], "--outcome", "under_consideration")
     ok("reject", ids[3], "--reason", "No budget for videos")
-    dropped, rejected = show_action(ctx, ids[2]), show_action(ctx, ids[3])
+    dropped, rejected = plain(show_action(ctx, ids[2])), plain(show_action(ctx, ids[3]))
     assert (dropped["state"], dropped["drop_reason"]) == (
         "dropped",
         "Covered by the new Statement of Intent",
@@ -107,12 +108,14 @@ def test_refused_moves_say_why_and_change_nothing(ctx: Context) -> None:
         (("show", 999), "no action with id 999"),
     ]  # fmt: skip
     before = table_counts(ctx.settings.db_url)
-    actions = {i: _without_history(show_action(ctx, i)) for i in (proposed, considered, done)}
+    actions = {
+        i: _without_history(plain(show_action(ctx, i))) for i in (proposed, considered, done)
+    }
     for args, reason in refusals:
         line = one_line_error(run("actions", *map(str, args)))
         assert line.startswith(f"error: {reason}"), line
     assert table_counts(ctx.settings.db_url) == before
-    assert {i: _without_history(show_action(ctx, i)) for i in actions} == actions
+    assert {i: _without_history(plain(show_action(ctx, i))) for i in actions} == actions
 
 
 def test_overdue_follows_the_clock_and_the_filters_combine(
@@ -156,11 +159,11 @@ def test_completing_a_recurring_action_opens_its_next_occurrence(
     move_action(ctx, yearly, "assess", outcome="accepted")
     move_action(ctx, yearly, "start")
     output = ok("complete", yearly, "--note", "First welcome session held")
-    following = next(a for a in list_actions(ctx) if a["previous_id"] == yearly)
+    following = next(a for a in plain(list_actions(ctx)) if a["previous_id"] == yearly)
     assert output == (
         f"action {yearly}: done\nopened occurrence 2 as action {following['id']} (due 2025-12-31)\n"
     )
-    before = show_action(ctx, yearly)
+    before = plain(show_action(ctx, yearly))
     assert (following["occurrence"], following["state"], following["assessment"]) == (
         2,
         "proposed",
@@ -178,14 +181,14 @@ def test_completing_a_recurring_action_opens_its_next_occurrence(
         "Starting in 2024 and repeating every year",
         "FREQ=YEARLY",
     )
-    opened = show_action(ctx, following["id"])["history"]
+    opened = plain(show_action(ctx, following["id"]))["history"]
     assert [(h["action"], h["payload"]["previous_id"]) for h in opened] == [
         ("open_occurrence", yearly)
     ]
 
     move_action(ctx, yearly, "reopen")
-    again = move_action(ctx, yearly, "complete")  # its next occurrence is already open
-    assert again["next_occurrence"] is None and len(list_actions(ctx)) == 22
+    again = plain(move_action(ctx, yearly, "complete"))  # its next occurrence is already open
+    assert again["next_occurrence"] is None and len(plain(list_actions(ctx))) == 22
 
     monthly_report = tmp_path / "monthly.txt"
     monthly_report.write_text(
@@ -204,3 +207,32 @@ def test_completing_a_recurring_action_opens_its_next_occurrence(
         ("2024-04-01", "2024-04-30"),
         ("2024-05-01", "2024-05-31"),
     ]
+
+
+def test_editing_a_timeframe_reads_it_again_and_records_it(ctx: Context) -> None:
+    ids = imported(ctx)
+    first = ids[1]
+    before = plain(show_action(ctx, first))
+    preview = json.loads(ok("edit", first, "--timeframe", "Q2 2024", "--dry-run", "--json"))
+    assert preview["saved"] is False and preview["timeframe"]["due"] == "2024-06-30"
+    assert preview["previous"]["raw"] == before["timeframe"]["raw"]
+    assert plain(show_action(ctx, first))["timeframe"] == before["timeframe"]
+
+    counts = table_counts(ctx.settings.db_url)
+    refused = run("actions", "edit", str(first), "--timeframe", "when we can")
+    assert one_line_error(refused).startswith("error: no date found in 'when we can'")
+    assert table_counts(ctx.settings.db_url) == counts
+
+    said = ok("edit", first, "--timeframe", "by end of March 2024 (tbc)")
+    assert said.splitlines()[0] == (
+        f"action {first}: 'by end of March 2024 (tbc)' reads as due 2024-03-31"
+    )
+    after = plain(show_action(ctx, first))
+    assert (after["timeframe"]["due"], after["timeframe"]["tentative"]) == ("2024-03-31", True)
+    last = after["history"][-1]
+    assert (last["actor"], last["channel"], last["action"]) == (
+        "secretariat",
+        "cli",
+        "edit_timeframe",
+    )
+    assert last["payload"]["due_before"] == before["timeframe"]["due"]

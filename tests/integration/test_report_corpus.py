@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from accord.services.reports import ImportOptions, import_report
+from accord.services.results import plain
 
 CORPUS = Path(__file__).parents[1] / "fixtures" / "reports"
 REPORTS = sorted(
@@ -51,7 +52,7 @@ def _as_expected(action: dict[str, Any], expected: dict[str, Any]) -> dict[str, 
 @pytest.mark.parametrize("report", REPORTS, ids=lambda path: path.name)
 def test_each_report_imports_as_its_json_says(ctx: Any, report: Path) -> None:
     expected = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
-    result = import_report(ctx, report, _options(expected.get("options", {}))).as_dict()
+    result = plain(import_report(ctx, report, _options(expected.get("options", {}))))
     meeting = result["meeting"]
     assert {key: meeting[key] for key in expected["meeting"]} == expected["meeting"]
     defaults = {"state": "proposed", "unparsed": False}

@@ -1,4 +1,4 @@
-"""The follow-up report from action dicts: grouping, marks, and the three formats."""
+"""The follow-up report from actions as services show them: grouping, marks, the three formats."""
 
 from __future__ import annotations
 
@@ -11,14 +11,28 @@ import docx
 import pytest
 
 from accord.reports.followup import FollowUp, build_followup, write_followup
+from accord.services.actions import (
+    ActionView,
+    MilestoneView,
+    ObjectiveRef,
+    ResponsibleBody,
+    TimeframeView,
+)
+from accord.services.reports import MeetingView
 from statemachines.errors import InvalidInput
 
-MEETING = {
-    "title": "ICC Advisory Group – First meeting",
-    "date": "2023-07-04",
-    "place": "Strasbourg, France",
-    "next_meeting": "2023-11-13",
-}
+MEETING = MeetingView(
+    id=1,
+    body="ICC Advisory Group",
+    title="ICC Advisory Group – First meeting",
+    name="First meeting",
+    date="2023-07-04",
+    ends_on="2023-07-04",
+    place="Strasbourg, France",
+    next_meeting="2023-11-13",
+    source_name="report.txt",
+    source_sha256="0" * 64,
+)
 
 
 def action(
@@ -30,24 +44,36 @@ def action(
     due: str | None = "2023-09-30",
     overdue: bool = False,
     **fields: Any,
-) -> dict[str, Any]:
-    return {
-        "id": action_id,
-        "objective": {"number": objective, "title": f"Objective title {objective}"},
-        "text": text,
-        "state": state,
-        "overdue": overdue,
-        "assessment": fields.get("assessment"),
-        "drop_reason": fields.get("drop_reason"),
-        "last_note": fields.get("last_note"),
-        "responsible": fields.get("responsible", [{"name": "ICC Secretariat", "role": "lead"}]),
-        "timeframe": {
-            "raw": fields.get("raw", "September 2023"),
-            "due": due,
-            "ongoing": fields.get("ongoing", False),
-            "milestones": fields.get("milestones", []),
-        },
-    }
+) -> ActionView:
+    responsible = fields.get("responsible", [("ICC Secretariat", "lead")])
+    return ActionView(
+        id=action_id,
+        meeting_id=1,
+        objective=ObjectiveRef(objective, f"Objective title {objective}"),
+        position=action_id,
+        text=text,
+        state=state,
+        assessment=fields.get("assessment"),
+        overdue=overdue,
+        responsible=[ResponsibleBody(name, role) for name, role in responsible],
+        timeframe=TimeframeView(
+            raw=fields.get("raw", "September 2023"),
+            start=None,
+            end=None,
+            due=due,
+            precision=None,
+            tentative=False,
+            ongoing=fields.get("ongoing", False),
+            recurrence=None,
+            meeting=None,
+            unparsed=False,
+            milestones=fields.get("milestones", []),
+        ),
+        last_note=fields.get("last_note"),
+        drop_reason=fields.get("drop_reason"),
+        occurrence=1,
+        previous_id=None,
+    )
 
 
 ACTIONS = [
@@ -56,10 +82,7 @@ ACTIONS = [
         2,
         "Short videos | real stories",
         overdue=True,
-        responsible=[
-            {"name": "Bradford", "role": "lead"},
-            {"name": "ICC Secretariat", "role": "support"},
-        ],
+        responsible=[("Bradford", "lead"), ("ICC Secretariat", "support")],
     ),
     action(1, 1, "Update the mission description", state="in_progress", assessment="accepted",
            last_note="Draft sent"),
@@ -70,7 +93,7 @@ ACTIONS = [
         4,
         "<script>alert('x')</script> R&D questions",
         raw="Mid-October 2023",
-        milestones=[{"due": "2023-11-13", "text": "13 November 2023", "precision": "day"}],
+        milestones=[MilestoneView("2023-11-13", "13 November 2023", "day")],
     ),
 ]  # fmt: skip
 

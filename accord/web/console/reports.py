@@ -79,7 +79,7 @@ def confirm(request: Request, upload_id: str) -> Response:
         raise Refused(404, str(exc)) from None
     except AccordError as exc:
         raise Refused(400, str(exc)) from None
-    return RedirectResponse(f"{PREFIX}/actions?meeting={result.meeting['id']}", 303)
+    return RedirectResponse(f"{PREFIX}/actions?meeting={result.meeting.id}", 303)
 
 
 @router.get("/reports/followup.{fmt}")
