@@ -26,7 +26,7 @@ FORMAT = "accord-export"
 # the import counts anyway; 0004 by recipients.asked_at (read as the round's creation when
 # missing) and the SMTP budget (started afresh); 0004 and 0005 lack the console's tables
 # (users, sessions: none are moved).
-READABLE_SCHEMAS = ("0003", "0004", "0005", SCHEMA_HEAD)
+READABLE_SCHEMAS = ("0003", "0004", "0005", "0006", SCHEMA_HEAD)
 SEEDED = ("kinds", "audit_head")  # rows `accord init` writes into a new database
 
 

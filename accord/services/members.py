@@ -7,10 +7,11 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -19,7 +20,7 @@ from accord.services.context import Context
 from accord.services.csvfile import unneutralised
 from accord.services.languages import ISO_639_1
 from statemachines.errors import InvalidInput
-from statemachines.records import Group, Member
+from statemachines.records import Group
 from storage.repositories import MemberFields, MemberSnapshot
 
 COLUMNS = ("name", "email", "organisation", "groups", "language", "timezone")
@@ -41,9 +42,10 @@ class MemberRow:
     columns: frozenset[str] = frozenset(COLUMNS)
 
 
-class MemberChange(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class MemberChange:
     """What an import does to one member: created or updated, the columns that change, the
-    groups joined and left. (A tuple: an import of 10,000 members makes 10,000 of them.)"""
+    groups joined and left."""
 
     email: str
     created: bool
@@ -61,26 +63,37 @@ class MemberChange(NamedTuple):
         return f"{verb} {self.email}" + (f": {'; '.join(parts)}" if parts else "")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImportResult:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    changes: list[MemberChange] = field(default_factory=list)
+    """What an import did (or, in a dry run, would do): the counts and every change; the JSON of
+    `accord members import --json`."""
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "created": len(self.created),
-            "updated": len(self.updated),
-            "unchanged": len(self.unchanged),
-        }
+    created: int
+    updated: int
+    unchanged: int
+    changes: tuple[MemberChange, ...]
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
 
     def left_groups(self) -> dict[str, list[str]]:
         """The groups each member leaves (what the decision record keeps of an import)."""
         return {c.email: list(c.left) for c in self.changes if c.left}
 
-    def details(self) -> dict[str, Any]:
-        return {**self.as_dict(), "changes": [c._asdict() for c in self.changes]}
+
+@dataclass(frozen=True)
+class MemberView:
+    """A member as `accord members list --json` prints it and the console lists it."""
+
+    id: int
+    email: str
+    name: str
+    organisation: str | None
+    language: str
+    timezone: str
+    groups: tuple[str, ...]
+    undeliverable: bool
 
 
 MAX_PROBLEMS_SHOWN = 20
@@ -242,29 +255,57 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+Progress = Callable[[int, int], None]  # (rows done, rows in all), as the work advances
+WRITE_CHUNK = 1_000  # rows compared and written between two progress calls
+
+
 def import_members(ctx: Context, path: Path, *, dry_run: bool = False) -> ImportResult:
     """Create and update members from the file; with `dry_run`, only say what that would do."""
     rows = read_member_file(path, ctx.settings.timezone)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return import_rows(ctx, rows, source=path.name, digest=digest, dry_run=dry_run)
+
+
+def import_rows(
+    ctx: Context,
+    rows: list[MemberRow],
+    *,
+    source: str,
+    digest: str,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import checked rows in one transaction, WRITE_CHUNK rows at a time (each chunk compared
+    and written, then `progress` told), recorded as an import of `source` (the file's name)."""
+    changes = _Changes()
     with ctx.uow(readonly=dry_run) as uow:
-        changes = _changes(rows, uow.members.snapshots([r.email for r in rows]))
+        for start in range(0, len(rows), WRITE_CHUNK):
+            chunk = rows[start : start + WRITE_CHUNK]
+            found = _changes(chunk, uow.members.snapshots([r.email for r in chunk]))
+            if not dry_run:
+                _apply_changes(uow, chunk, found)
+            changes.add(found)
+            if progress is not None:
+                progress(start + len(chunk), len(rows))
+        result = changes.result(dry_run)
         if dry_run:
-            return changes.result
-        _apply_changes(uow, rows, changes)
+            return result
         ctx.record(
             uow,
             entity_type="members",
-            entity_id=path.name,
+            entity_id=source,
             action="import",
             at=ctx.now(),
             payload={
                 "file_sha256": digest,
-                **changes.result.as_dict(),
-                "left_groups": changes.result.left_groups(),
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "left_groups": result.left_groups(),
             },
         )
         uow.commit()
-    return changes.result
+    return result
 
 
 def _apply_changes(uow: Any, rows: list[MemberRow], changes: _Changes) -> None:
@@ -280,10 +321,25 @@ def _apply_changes(uow: Any, rows: list[MemberRow], changes: _Changes) -> None:
 
 @dataclass
 class _Changes:
-    result: ImportResult = field(default_factory=ImportResult)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changes: list[MemberChange] = field(default_factory=list)
     new: list[MemberRow] = field(default_factory=list)
     fields: list[dict[str, Any]] = field(default_factory=list)  # with the member's id
     regrouped: dict[int, MemberRow] = field(default_factory=dict)  # by member id
+
+    def add(self, other: _Changes) -> None:
+        """Count a chunk's changes in (what is left to write is the chunk's own business)."""
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.changes += other.changes
+
+    def result(self, dry_run: bool) -> ImportResult:
+        return ImportResult(
+            self.created, self.updated, self.unchanged, tuple(self.changes), dry_run
+        )
 
 
 def _changes(rows: list[MemberRow], existing: dict[str, MemberSnapshot]) -> _Changes:
@@ -294,8 +350,8 @@ def _changes(rows: list[MemberRow], existing: dict[str, MemberSnapshot]) -> _Cha
         found = existing.get(row.email)
         if found is None:
             changes.new.append(row)
-            changes.result.created.append(row.email)
-            changes.result.changes.append(MemberChange(row.email, True, joined=row.groups))
+            changes.created += 1
+            changes.changes.append(MemberChange(row.email, True, joined=row.groups))
             continue
         fields = _fields(row, found.fields)
         changed = ()
@@ -309,12 +365,12 @@ def _changes(rows: list[MemberRow], existing: dict[str, MemberSnapshot]) -> _Cha
         if groups != found.groups:
             changes.regrouped[found.id] = row
         if not changed and groups == found.groups:
-            changes.result.unchanged.append(row.email)
+            changes.unchanged += 1
             continue
-        changes.result.updated.append(row.email)
+        changes.updated += 1
         joined = tuple(g for g in row.groups if g not in found.groups)
         left = tuple(sorted(found.groups - groups))
-        changes.result.changes.append(MemberChange(row.email, False, changed, joined, left))
+        changes.changes.append(MemberChange(row.email, False, changed, joined, left))
     return changes
 
 
@@ -366,23 +422,3 @@ def _insert_members(uow: Any, rows: list[MemberRow], groups: dict[str, Group]) -
             for name in row.groups
         ]
     )
-
-
-def member_dict(member: Member) -> dict[str, Any]:
-    return {
-        "id": member.id,
-        "email": member.email,
-        "name": member.name,
-        "organisation": member.organisation,
-        "language": member.language,
-        "timezone": member.timezone,
-        "groups": [g.name for g in member.groups],
-        "undeliverable": bool(member.undeliverable),
-    }
-
-
-def list_members(ctx: Context, group: str | None = None) -> list[dict[str, Any]]:
-    with ctx.uow(readonly=True) as uow:
-        if group:
-            uow.groups.named(group)
-        return [member_dict(m) for m in uow.members.list(group)]
