@@ -69,7 +69,9 @@ class JobStore:
         return None if row is None else JobRow(*row)
 
     def change(self, job_id: int, **values: object) -> None:
-        self.connection.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+        """Move a job that has not ended (one marked interrupted stays so)."""
+        query = update(jobs).where(jobs.c.id == job_id, jobs.c.state.in_((QUEUED, RUNNING)))
+        self.connection.execute(query.values(**values))
 
     def interrupt_others(self, runner: str, message: str, at: datetime) -> int:
         """Jobs left queued or running by another process (one that stopped): failed."""
