@@ -25,7 +25,9 @@ def queue_member_import(
         return Outcome(done.summary(), result)
 
     title = f"import {upload.source} ({len(upload.rows)} rows)"
-    return runner.submit(ctx, kind=MEMBERS_IMPORT, title=title, origin=origin, work=work)
+    return runner.submit(
+        ctx, kind=MEMBERS_IMPORT, title=title, origin=origin, work=work, total=len(upload.rows)
+    )
 
 
 def queue_round_start(

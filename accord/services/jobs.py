@@ -90,9 +90,11 @@ class JobRunner:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def submit(self, ctx: Context, *, kind: str, title: str, origin: str, work: Work) -> int:
+    def submit(
+        self, ctx: Context, *, kind: str, title: str, origin: str, work: Work, total: int = 0
+    ) -> int:
         """Queue `work` (run with a progress callback) as a job by `ctx.actor`, started from the
-        page `origin`; its id."""
+        page `origin`, of `total` steps when known before it starts; its id."""
         if self._pool is None:
             raise AccordError("the background worker is not running")
         with ctx.uow() as uow:
@@ -100,6 +102,7 @@ class JobRunner:
                 kind=kind,
                 title=title[:300],
                 origin=origin[:300],
+                total=total,
                 started_by=ctx.actor,
                 runner=self.id,
                 at=ctx.now(),
