@@ -126,3 +126,14 @@ def test_a_round_start_runs_as_a_job_then_links_to_the_round(
     assert 'href="/console/rounds/1"' in done
     assert "1500 pending" in console.http.get("/console/rounds/1").text
     assert (SECRETARIAT, "console", "round", "start") in record(ctx)
+
+
+def test_pages_answer_while_a_long_write_holds_the_database(ctx: Context, console: Console) -> None:
+    """A job's page must move while the job's transaction writes: a console page reads the
+    session in a read-only transaction (on SQLite a write one would wait for the writer)."""
+    console.log_in(SECRETARIAT)
+    with ctx.uow() as uow:
+        uow.connection.execute(jobs.update().where(jobs.c.id == 0).values(state="done"))
+        page = console.http.get("/console/members", timeout=5)  # not the busy timeout (60 s)
+        assert page.status_code == 200
+        uow.rollback()
