@@ -24,7 +24,7 @@ def queue_member_import(
         done = import_member_upload(ctx, upload, progress)
         return Outcome(done.summary(), result)
 
-    title = f"import {upload.source} ({len(upload.rows)} rows)"
+    title = upload.source  # the page says "Import of <file>" in the user's language
     return runner.submit(
         ctx, kind=MEMBERS_IMPORT, title=title, origin=origin, work=work, total=len(upload.rows)
     )
@@ -61,5 +61,5 @@ def queue_round_start(
             f"round {started['id']} started: {asked} members asked", round_link(started["id"])
         )
 
-    title = f"start a round of statement {statement_id} with {group}"
+    title = group  # the page says "A round with <group>" in the user's language
     return runner.submit(ctx, kind=ROUND_START, title=title, origin=origin, work=work)

@@ -47,7 +47,7 @@ Work = Callable[[Progress], Outcome]
 class Job:
     id: int
     kind: str
-    title: str
+    title: str  # what it works on: a file's name, a group's name
     state: str
     done: int
     total: int
