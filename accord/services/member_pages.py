@@ -11,14 +11,8 @@ from typing import Generic, TypeVar
 
 from accord.services.audit import verify_audit
 from accord.services.context import Context
-from accord.services.members import (
-    ImportResult,
-    MemberRow,
-    MemberView,
-    Progress,
-    import_rows,
-    parse_member_csv,
-)
+from accord.services.member_files import MemberRow, parse_member_csv
+from accord.services.members import ImportResult, MemberView, Progress, import_rows
 from accord.services.results import NOT_IN_JSON
 from statemachines.errors import InvalidInput
 from storage.audit import Verification

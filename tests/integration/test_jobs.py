@@ -10,7 +10,8 @@ from pathlib import Path
 
 from accord.services.context import Context
 from accord.services.jobs import INTERRUPTED, JobRunner, Outcome, Progress, read_job
-from accord.services.members import import_members, import_rows, read_member_file
+from accord.services.member_files import read_member_file
+from accord.services.members import import_members, import_rows
 from accord.services.rounds import start_round
 from accord.services.statements import draft_statement
 from tests.integration.test_rounds import DEADLINE, TEXT

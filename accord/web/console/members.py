@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from accord.services.console_jobs import queue_member_import
 from accord.services.groups import configure_group, list_groups, list_kinds, set_kind
+from accord.services.member_files import BadRows
 from accord.services.member_pages import MAX_CSV_BYTES, check_member_upload, member_page
-from accord.services.members import BadRows
 from accord.web.console.forms import Errors, msg
 from accord.web.console.jobs import runner
 from accord.web.console.pages import Pages
