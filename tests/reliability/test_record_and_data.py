@@ -196,6 +196,7 @@ NEW_TABLES = (
     "users",
     "console_sessions",
     "login_failures",
+    "jobs",
 )
 
 
