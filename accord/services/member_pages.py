@@ -27,7 +27,6 @@ ENTITY_TYPES = (
     "action",
     "group",
     "kind",
-    "job",
     "meeting",
     "member",
     "members",
