@@ -271,68 +271,6 @@ def mark_reminded(
     )
 
 
-@dataclass(frozen=True)
-class MemberRow:
-    id: int
-    name: str
-    email: str
-    organisation: str | None
-    language: str
-    timezone: str
-    undeliverable: bool
-    groups: str  # the member's groups' names, joined by ", "
-
-
-def members_page(
-    connection: Connection, *, search: str, group: str | None, offset: int, limit: int
-) -> tuple[list[MemberRow], int]:
-    """One page of members by name, those whose name, email or organisation holds `search`
-    (any case), in `group` when given; and how many match in all. Two queries."""
-    wanted = select(members.c.id)
-    if search:
-        pattern = f"%{search.lower()}%"
-        wanted = wanted.where(
-            func.lower(members.c.name).like(pattern)
-            | func.lower(members.c.email).like(pattern)
-            | func.lower(func.coalesce(members.c.organisation, "")).like(pattern)
-        )
-    if group:
-        wanted = wanted.where(
-            members.c.id.in_(
-                select(memberships.c.member_id)
-                .join(groups, groups.c.id == memberships.c.group_id)
-                .where(groups.c.name == group)
-            )
-        )
-    total = int(
-        connection.execute(select(func.count()).select_from(wanted.subquery())).scalar_one()
-    )
-    names = (
-        select(memberships.c.member_id, groups.c.name)
-        .join(groups, groups.c.id == memberships.c.group_id)
-        .subquery()
-    )
-    query = (
-        select(
-            members.c.id,
-            members.c.name,
-            members.c.email,
-            members.c.organisation,
-            members.c.language,
-            members.c.timezone,
-            members.c.undeliverable,
-            func.coalesce(_joined(names.c.name, connection), ""),
-        )
-        .outerjoin(names, names.c.member_id == members.c.id)
-        .where(members.c.id.in_(wanted))
-        .group_by(members.c.id)
-        .order_by(members.c.name, members.c.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return [MemberRow(*row[:6], bool(row[6]), row[7]) for row in connection.execute(query)], total
-
-
 def _joined(column: Any, connection: Connection) -> Any:
     """The values of `column` in a group, joined by ", " (SQLite and PostgreSQL spell it apart)."""
     if connection.dialect.name == "postgresql":

@@ -394,3 +394,23 @@ login_failures = Table(
     Index("ix_login_failures_email_at", "email", "at"),
     Index("ix_login_failures_address_at", "address", "at"),
 )
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("done", Integer, nullable=False, server_default="0"),
+    Column("total", Integer, nullable=False, server_default="0"),
+    Column("message", Text),
+    Column("result", String(300)),
+    Column("origin", String(300)),
+    Column("started_by", String(320), nullable=False),
+    Column("runner", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("started_at", UTCDateTime()),
+    Column("finished_at", UTCDateTime()),
+    Index("ix_jobs_state", "state"),
+)

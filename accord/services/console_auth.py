@@ -101,24 +101,27 @@ def _dummy_hash() -> str:
 
 
 def session_user(ctx: Context, token: str) -> ConsoleUser | None:
-    """The session's user, or None when it is unknown, ended, expired or idle too long."""
+    """The session's user, or None when it is unknown, ended, expired or idle too long. Read in
+    a read-only transaction: on SQLite a write one waits for the writer of the moment (a long
+    import), and every page asks this; only an ending or a touch (once a minute) writes."""
     if not token:
         return None
     digest = token_digest(token)
     now = ctx.now()
-    with ctx.uow() as uow:
-        store = UserStore(uow.connection)
-        found = store.session(digest)
-        if found is None:
-            return None
-        if found.user.disabled or _expired(found.created_at, found.last_seen_at, now):
-            store.close_session(digest)
+    with ctx.uow(readonly=True) as uow:
+        found = UserStore(uow.connection).session(digest)
+    if found is None:
+        return None
+    ended = found.user.disabled or _expired(found.created_at, found.last_seen_at, now)
+    if ended or now - found.last_seen_at >= TOUCH_EVERY:
+        with ctx.uow() as uow:
+            store = UserStore(uow.connection)
+            if ended:
+                store.close_session(digest)
+            else:
+                store.touch_session(digest, now)
             uow.commit()
-            return None
-        if now - found.last_seen_at >= TOUCH_EVERY:
-            store.touch_session(digest, now)
-            uow.commit()
-        return _console_user(found.user)
+    return None if ended else _console_user(found.user)
 
 
 def _expired(created_at: datetime, last_seen_at: datetime, now: datetime) -> bool:

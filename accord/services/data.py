@@ -23,7 +23,7 @@ FORMAT = "accord-export"
 # missing) and the SMTP budget (started afresh); 0004 and 0005 lack the console's tables
 # (users, sessions: none are moved); before 0007 kinds had no French meaning (the built-in kinds
 # get theirs, as the migration gives them).
-READABLE_SCHEMAS = ("0003", "0004", "0005", "0006", SCHEMA_HEAD)
+READABLE_SCHEMAS = ("0003", "0004", "0005", "0006", "0007", SCHEMA_HEAD)
 
 
 @dataclass(frozen=True)

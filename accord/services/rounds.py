@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, time
 from functools import cache
 from typing import Any
@@ -53,6 +53,9 @@ def parse_deadline(text: str, secretariat_tz: Any) -> datetime:
 _DATE_ONLY = re.compile(r"\d{4}-?\d{2}-?\d{2}")
 
 
+ASK_CHUNK = 1_000  # members asked between two progress calls of start_round
+
+
 def start_round(
     ctx: Context,
     *,
@@ -61,8 +64,10 @@ def start_round(
     rule: str,
     deadline: datetime,
     mode: str = "endorse",
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Circulate the statement's current text: one recipient row and one outbox row each."""
+    """Circulate the statement's current text: one recipient row and one outbox row each,
+    written ASK_CHUNK members at a time (`progress` is told after each: members done, all)."""
     parsed_rule = rules.parse_rule(rule)
     if mode not in rules.MODES:
         raise InvalidInput(f"unknown mode '{mode}': use endorse or consult")
@@ -95,13 +100,13 @@ def start_round(
         rnd.ask(len(members))
         uow.rounds.add(rnd)
         uow.flush()
-        _add_recipients(uow, rnd, members, now)
         purpose = "invitation" if mode == "endorse" else "consultation"
-        enqueue(
-            uow,
-            [_ask(rnd, m, purpose) for m in members],
-            settings=ctx.settings,
-        )
+        for start in range(0, len(members), ASK_CHUNK):
+            chunk = members[start : start + ASK_CHUNK]
+            _add_recipients(uow, rnd, chunk, now)
+            enqueue(uow, [_ask(rnd, m, purpose) for m in chunk], settings=ctx.settings)
+            if progress is not None:
+                progress(start + len(chunk), len(members))
         ctx.record(
             uow,
             entity_type="round",

@@ -27,6 +27,7 @@ write lock (a large `rounds start` in another process) holds up no other request
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -58,6 +59,7 @@ from accord.services.answering import (
 )
 from accord.services.context import Context
 from accord.services.courier import AnswerCourier
+from accord.services.jobs import JobRunner
 from accord.services.links import BadLink, ExpiredLink
 from accord.web.calendar import calendar_router
 from accord.web.console import CONSOLE_HEADERS, create_console
@@ -263,15 +265,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = answer_store(ctx)
     site = settings.home / "site"
     courier = AnswerCourier(ctx)  # receipts leave seconds after the answer (services/courier.py)
+    console = create_console(ctx)
+    jobs: JobRunner = console.state.jobs
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         site.mkdir(parents=True, exist_ok=True)  # before the first publication it is empty
         await store.open()
         await courier.start()
+        await asyncio.to_thread(jobs.start, ctx)
         try:
             yield
         finally:
+            await asyncio.to_thread(jobs.stop)
             await courier.stop()
             await store.close()
 
@@ -289,7 +295,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_health(app, store)
     app.include_router(calendar_router(ctx))
     app.mount("/site", SiteFiles(directory=site, check_dir=False), name="site")
-    app.mount(CONSOLE_PREFIX, create_console(ctx), name="console")
+    app.mount(CONSOLE_PREFIX, console, name="console")
     if settings.env == "development" and settings.uses_dev_mailbox:
         from accord.mail.devmailbox import mailbox_folder
         from accord.web.mailbox import mailbox_router

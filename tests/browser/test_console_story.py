@@ -71,7 +71,8 @@ def test_draft_circulate_watch_the_tally_close_and_publish(
 
     page.get_by_label("Group").select_option("Advisory Group")
     page.get_by_label("Deadline").fill("2023-10-20T18:00")
-    page.get_by_role("button", name="Start the round").click()
+    page.get_by_role("button", name="Start the round").click()  # a job: its page, then the round
+    page.get_by_role("link", name="Open the round").click()
     expect(page.get_by_role("heading", name="Round 1")).to_be_visible()
 
     page.get_by_role("link", name="Dashboard").click()

@@ -65,3 +65,17 @@ def snapshot(ctx: Context) -> dict[str, list[Any]]:
             for table in metadata.sorted_tables
             if table.name not in skip
         }
+
+
+def finished_job(console: Console, location: str, timeout: float = 60.0) -> str:
+    """The job page at `location` once its job has ended (asked as htmx asks, then in full)."""
+    import time
+
+    job_id = location.rsplit("/", 1)[1]
+    ends = time.monotonic() + timeout
+    while time.monotonic() < ends:
+        fragment = console.http.get(f"/console/fragments/jobs/{job_id}").text
+        if "hx-trigger" not in fragment:
+            return console.http.get(location).text
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not end in {timeout} s")

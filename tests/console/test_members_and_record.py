@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import httpx
 
 from accord.services.context import Context
 from accord.services.groups import list_groups, list_kinds
 from accord.services.setup import DEFAULT_KINDS
 from storage.kinds import Kind
 from tests.conftest import FIXTURES
-from tests.console.helpers import SECRETARIAT, Console, snapshot
+from tests.console.helpers import SECRETARIAT, Console, finished_job, snapshot
 
 
-def upload(console: Console, name: str, data: bytes) -> object:
+def upload(console: Console, name: str, data: bytes) -> httpx.Response:
     token = console.token("/console/members")
     return console.http.post(
         "/console/members/upload", data={"csrf_token": token}, files={"members_file": (name, data)}
@@ -36,8 +37,10 @@ def test_a_members_file_with_bad_rows_imports_nothing_and_lists_them(
     assert refused.text.count("<li>members.csv: ") == 2
     assert snapshot(ctx) == before
 
-    done = upload(console, "members.csv", text.encode())
-    assert "Imported: 7 new, 0 updated, 0 unchanged." in done.text
+    queued = upload(console, "members.csv", text.encode())
+    assert queued.status_code == 303
+    done = finished_job(console, queued.headers["location"])
+    assert "7 created, 0 updated, 0 unchanged" in done and "7 of 7" in done
     found = console.http.get("/console/members", params={"search": "BRADFORD"}).text
     assert "Barry Cusack" in found and "1 members" in found
     in_group = console.http.get("/console/members", params={"group": "RECI"}).text

@@ -7,7 +7,7 @@ from __future__ import annotations
 from accord.services.context import Context
 from accord.services.members import import_members
 from tests.conftest import FIXTURES
-from tests.console.helpers import SECRETARIAT, Console
+from tests.console.helpers import SECRETARIAT, Console, finished_job
 from tests.integration.test_web import BARRY
 
 TEXT = "On this day we stand together.\n\nEvery city of the network is invited."
@@ -45,7 +45,9 @@ def test_draft_start_answer_remind_close_and_publish(ctx: Context, console: Cons
         {"group": "Advisory Group", "rule": "majority", "deadline": "2023-09-01T18:00"},
         page=page,
     )
-    assert refused.status_code == 400 and 'id="round-error"' in refused.text
+    assert refused.status_code == 303  # a background job, which fails with the reason
+    failed = finished_job(console, refused.headers["location"])
+    assert "Failed" in failed and "deadline" in failed and f'href="{page}"' in failed
     checked = console.post(
         f"{page}/rounds",
         {"group": "Advisory Group", "deadline": "2023-10-20T18:00", "step": "check"},
@@ -59,7 +61,8 @@ def test_draft_start_answer_remind_close_and_publish(ctx: Context, console: Cons
         {"group": "Advisory Group", "rule": "majority", "deadline": "2023-10-20T18:00"},
         page=page,
     )
-    assert started.headers["location"] == "/console/rounds/1"
+    done = finished_job(console, started.headers["location"])
+    assert "round 1 started: 7 members asked" in done and 'href="/console/rounds/1"' in done
     round_page = console.http.get("/console/rounds/1").text
     assert "7 pending" in round_page and "queued" in round_page
     assert "(Europe/London)" in round_page  # each member's own time of the deadline
@@ -90,11 +93,12 @@ def test_revise_shows_the_diff_and_warns_of_stale_answers(ctx: Context, console:
     console.post(
         new, {"title": "T", "kind": "awareness-day", "body": TEXT, "step": "save"}, page=new
     )
-    console.post(
+    started = console.post(
         "/console/statements/1/rounds",
         {"group": "Advisory Group", "rule": "majority", "deadline": "2023-10-20T18:00"},
         page="/console/statements/1",
     )
+    finished_job(console, started.headers["location"])
     console.post(
         "/console/rounds/1/answers",
         {"email": BARRY, "decision": "endorse"},

@@ -62,7 +62,7 @@ def test_new_members_are_written_in_the_files_order_with_their_groups(
     before = datetime.now(UTC)
     result = import_members(ctx, _file(tmp_path, "m.csv", [_line(n) for n in range(30)]))
     after = datetime.now(UTC)
-    assert result.as_dict() == {"created": 30, "updated": 0, "unchanged": 0}
+    assert (result.created, result.updated, result.unchanged) == (30, 0, 0)
     members = _members(ctx)
     assert [m.email for m in members] == [f"member{n}@example.org" for n in range(30)]
     assert [m.organisation for m in members[:2]] == [None, "City 1"]
@@ -88,11 +88,13 @@ def test_a_second_import_rewrites_only_the_members_that_changed(
     ]
     result = import_members(ctx, _file(tmp_path, "second.csv", second))
     emails = [f"member{n}@example.org" for n in range(5)]
-    assert (result.created, result.updated, result.unchanged) == (
-        [emails[4]],
-        [emails[1], emails[2], emails[3]],
-        [emails[0]],
-    )
+    assert (result.created, result.updated, result.unchanged) == (1, 3, 1)
+    assert [(c.email, c.created) for c in result.changes] == [
+        (emails[1], False),
+        (emails[2], False),
+        (emails[3], False),
+        (emails[4], True),
+    ]
     members = {m.email: m for m in _members(ctx)}
     assert (members[emails[1]].name, members[emails[1]].organisation) == ("Renamed 1", "City 1")
     assert members[emails[1]].updated_at > stamps[emails[1]]
@@ -131,8 +133,8 @@ def test_on_postgresql_a_large_file_goes_in_a_few_short_statements(
         changed = import_members(ctx, _file(tmp_path, "changed.csv", moved))
     finally:
         event.remove(ctx.db.engine, "before_cursor_execute", seen)
-    assert again.as_dict() == {"created": 0, "updated": 0, "unchanged": 2_000}
-    assert changed.as_dict() == {"created": 0, "updated": 2_000, "unchanged": 0}
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2_000)
+    assert (changed.created, changed.updated, changed.unchanged) == (0, 2_000, 0)
     assert _links(ctx) == {(f"member{n}@example.org", "Board") for n in range(2_000)}
     assert {m.name for m in _members(ctx)} == {f"Moved {n}" for n in range(2_000)}
     assert not [sql for sql, many in statements if many]

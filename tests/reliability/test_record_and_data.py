@@ -200,6 +200,7 @@ NEW_TABLES = (
     "users",
     "console_sessions",
     "login_failures",
+    "jobs",
 )
 
 

@@ -8,7 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from accord.services.members import _checked_email
+from accord.services.member_files import _checked_email
 from statemachines.errors import InvalidInput
 
 DOMAINS = [
@@ -72,7 +72,7 @@ def test_malformed_addresses_are_refused_as_before(text: str) -> None:
 
 
 def test_a_domain_is_checked_once() -> None:
-    from accord.services.members import _checked_domain
+    from accord.services.member_files import _checked_domain
 
     _checked_domain.cache_clear()
     emails = [_checked_email(f"Member.{n}@Example.org") for n in range(100)]

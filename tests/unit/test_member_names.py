@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from accord.services.members import _one_line
+from accord.services.member_files import _one_line
 
 
 def _character_by_character(text: str) -> str:

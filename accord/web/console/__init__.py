@@ -14,10 +14,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from accord.services.context import Context
+from accord.services.jobs import JobRunner
 from accord.web.console import (
     actions,
     auth,
     dashboard,
+    jobs,
     members,
     record,
     reports,
@@ -47,6 +49,7 @@ def create_console(ctx: Context) -> FastAPI:
     app.state.ctx = ctx
     app.state.keys = _Keys.of(ctx)
     app.state.pages = Pages(ctx.settings.timezone)
+    app.state.jobs = JobRunner()  # long work in a worker thread (services/jobs.py)
     routers = (
         auth.router,
         dashboard.router,
@@ -55,6 +58,7 @@ def create_console(ctx: Context) -> FastAPI:
         actions.router,
         reports.router,
         members.router,
+        jobs.router,
         record.router,
     )
     for router in routers:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from accord.services.console_jobs import queue_member_import
 from accord.services.groups import (
     BadKind,
     configure_group,
@@ -16,12 +17,13 @@ from accord.services.groups import (
     list_kinds,
     set_kind,
 )
-from accord.services.member_pages import MAX_CSV_BYTES, import_member_upload, search_members
-from accord.services.members import BadRows
+from accord.services.member_files import BadRows
+from accord.services.member_pages import MAX_CSV_BYTES, check_member_upload, member_page
 from accord.web.console.forms import Errors, msg
+from accord.web.console.jobs import runner
 from accord.web.console.pages import Pages
 from accord.web.console.security import GUARDED, PREFIX, who
-from statemachines.errors import AccordError, InvalidInput, NotFound
+from statemachines.errors import AccordError, NotFound
 
 router = APIRouter(dependencies=GUARDED)
 
@@ -43,7 +45,7 @@ def _members_view(
     errors = errors or Errors()
     found = None
     try:
-        found = search_members(current.ctx, search=search, group=group or None, page=page)
+        found = member_page(current.ctx, search=search, group=group or None, page=page)
     except NotFound as exc:
         errors.add("group", str(exc))
         status = 400
@@ -57,7 +59,6 @@ def _members_view(
         groups=list_groups(current.ctx),
         errors=errors,
         problems=extra.get("problems", []),
-        imported=extra.get("imported"),
     )
 
 
@@ -82,20 +83,29 @@ async def upload(
 
 
 def _import_members(request: Request, filename: str, data: bytes) -> Response:
-    """The upload's import and its page (database work: run in a worker thread)."""
+    """Check every row now (database-free, run in a worker thread); import in a background job
+    and send the user to its page."""
     errors = Errors()
     if not filename:
         errors.add("members_file", msg("Choose a members file (.csv)."))
         return _members_view(request, errors=errors, status=400)
+    current = who(request)
     try:
-        result = import_member_upload(who(request).ctx, filename, data)
+        upload = check_member_upload(filename, data, current.ctx.settings.timezone)
+        job_id = queue_member_import(
+            current.ctx,
+            runner(request),
+            upload,
+            origin=f"{PREFIX}/members",
+            result=f"{PREFIX}/members",
+        )
     except BadRows as exc:
         errors.add("members_file", msg("Nothing was imported: every bad row is listed below."))
         return _members_view(request, errors=errors, status=400, problems=exc.problems)
-    except InvalidInput as exc:
+    except AccordError as exc:
         errors.add("members_file", str(exc))
         return _members_view(request, errors=errors, status=400)
-    return _members_view(request, imported=result.as_dict())
+    return RedirectResponse(f"{PREFIX}/jobs/{job_id}", 303)
 
 
 @router.get("/groups")

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from accord.services.console_jobs import queue_round_start
 from accord.services.publish import publish_statement
-from accord.services.rounds import parse_deadline, start_round
+from accord.services.rounds import parse_deadline
 from accord.services.statement_pages import (
     deadline_for_members,
     kinds,
@@ -20,6 +21,7 @@ from accord.services.statement_pages import (
 from accord.services.statement_rounds import revise_statement, withdraw_statement
 from accord.services.statements import draft_statement
 from accord.web.console.forms import Errors, msg
+from accord.web.console.jobs import runner
 from accord.web.console.pages import Pages, paragraphs
 from accord.web.console.security import GUARDED, PREFIX, Refused, who
 from statemachines.errors import AccordError, NotFound
@@ -167,15 +169,18 @@ def start(
             if step == "check":
                 zones = deadline_for_members(current.ctx, group, when)
                 return _statement_view(request, statement_id, zones=zones, **values)
-            started = start_round(
+            job_id = queue_round_start(
                 current.ctx,
+                runner(request),
                 statement_id=statement_id,
                 group=group,
                 rule=rule,
                 deadline=when,
                 mode=mode,
+                origin=f"{PREFIX}/statements/{statement_id}",
+                round_link=lambda round_id: f"{PREFIX}/rounds/{round_id}",
             )
-            return _see(f"/rounds/{started['id']}")
+            return _see(f"/jobs/{job_id}")
         except AccordError as exc:
             errors.add("round", str(exc))
     return _statement_view(request, statement_id, errors, 400, **values)
