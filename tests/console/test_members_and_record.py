@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 import httpx
 
 from accord.services.context import Context
