@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select
 
 from accord.services.context import Context
 from accord.services.outbox import Mail, enqueue
@@ -25,7 +24,6 @@ from statemachines.errors import GuardFailed
 from statemachines.records import Group
 from statemachines.rounds import Round
 from statemachines.statements import Statement
-from storage import tables as t
 from storage.uow import UnitOfWork
 
 
@@ -48,7 +46,7 @@ def publish_statement(ctx: Context, statement_id: int) -> dict[str, Any]:
         statement = uow.statements.get(statement_id)
         statement.fire("publish")
         rnd = _endorsing_round(uow, statement)
-        group = uow.session.get(Group, rnd.group_id)
+        group = uow.groups.by_id(rnd.group_id)
         signatories = _signatories(uow, rnd)
         certificate = _certificate(uow, statement, rnd, group, signatories, now)
         _notify_group(ctx, uow, statement, rnd)
@@ -82,19 +80,9 @@ def _endorsing_round(uow: UnitOfWork, statement: Statement) -> Round:
 
 
 def _signatories(uow: UnitOfWork, rnd: Round) -> list[dict[str, Any]]:
-    query = (
-        select(t.members.c.name, t.members.c.organisation, t.recipients.c.decided_at)
-        .join(t.members)
-        .where(
-            t.recipients.c.round_id == rnd.id,
-            t.recipients.c.decision == rules.ENDORSE,
-            t.recipients.c.decision_sha256 == rnd.text_sha256,
-        )
-        .order_by(t.members.c.name)
-    )
     return [
-        {"name": r.name, "organisation": r.organisation, "endorsed_at": r.decided_at.isoformat()}
-        for r in uow.session.execute(query)
+        {"name": s.name, "organisation": s.organisation, "endorsed_at": s.decided_at.isoformat()}
+        for s in uow.recipients.signatories(rnd.id, rnd.text_sha256)
     ]
 
 
@@ -107,7 +95,7 @@ def _certificate(
     now: datetime,
 ) -> dict[str, Any]:
     version = next(v for v in statement.versions if v.number == rnd.version_number)
-    head = uow.session.execute(select(t.audit_head.c.seq, t.audit_head.c.hash)).one()
+    head = uow.audit.head()
     return {
         "statement": {
             "id": statement.id,
@@ -134,23 +122,18 @@ def _certificate(
 
 
 def _notify_group(ctx: Context, uow: UnitOfWork, statement: Statement, rnd: Round) -> None:
-    query = (
-        select(t.members.c.id, t.members.c.email)
-        .join(t.recipients)
-        .where(t.recipients.c.round_id == rnd.id, t.members.c.undeliverable.is_(False))
-    )
     enqueue(
         uow,
         [
             Mail(
-                dedupe_key=f"published:{statement.id}:{member_id}",
+                dedupe_key=f"published:{statement.id}:{member.id}",
                 purpose="published",
-                to_addr=email,
-                member_id=member_id,
+                to_addr=member.email,
+                member_id=member.id,
                 round_id=rnd.id,
                 statement_id=statement.id,
             )
-            for member_id, email in uow.session.execute(query)
+            for member in uow.recipients.deliverable(rnd.id)
         ],
         settings=ctx.settings,
     )

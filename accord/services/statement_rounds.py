@@ -6,18 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-
 from accord.services.context import Context
 from accord.services.outbox import Mail, enqueue
 from accord.services.publish import withdraw_publication
 from accord.services.rounds import close_with_reason
 from accord.services.statements import known_kinds, statement_dict
-from statemachines import rounds as rules
 from statemachines.errors import InvalidInput
 from statemachines.rounds import OPEN, Round
 from statemachines.statements import PUBLISHED, Statement
-from storage import tables as t
 from storage.uow import UnitOfWork
 
 
@@ -56,34 +52,18 @@ def _reask(
 ) -> int:
     rnd.text_sha256, rnd.version_number = sha, number
     rnd.ask(rnd.counts.recipients)
-    uow.session.execute(
-        update(t.recipients)
-        .where(t.recipients.c.round_id == rnd.id)
-        .values(
-            decision=None,
-            decision_sha256=None,
-            comment=None,
-            decided_at=None,
-            reminders_sent=0,
-            asked_at=ctx.now(),
-        )
-    )
-    query = (
-        select(t.recipients.c.member_id, t.members.c.email)
-        .join(t.members)
-        .where(t.recipients.c.round_id == rnd.id, t.members.c.undeliverable.is_(False))
-    )
+    uow.recipients.ask_again(rnd.id, ctx.now())
     mails = [
         Mail(
-            dedupe_key=f"revision:{rnd.id}:{member_id}:v{number}",
+            dedupe_key=f"revision:{rnd.id}:{member.id}:v{number}",
             purpose="revision",
-            to_addr=email,
+            to_addr=member.email,
             round_id=rnd.id,
-            member_id=member_id,
+            member_id=member.id,
             statement_id=rnd.statement_id,
             data={"previous_sha256": previous_sha},
         )
-        for member_id, email in uow.session.execute(query)
+        for member in uow.recipients.deliverable(rnd.id)
     ]
     return enqueue(uow, mails, settings=ctx.settings)
 
@@ -93,7 +73,7 @@ def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str
     now = ctx.now()
     with ctx.uow() as uow:
         statement = uow.statements.get(statement_id)
-        endorsers = _endorsers_of(uow, statement.id)
+        endorsers = uow.recipients.endorsers(statement.id)
         was_published = statement.state == PUBLISHED
         statement.fire("withdraw", reason=reason)
         for rnd in uow.rounds.for_statement(statement.id):
@@ -103,14 +83,14 @@ def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str
             uow,
             [
                 Mail(
-                    dedupe_key=f"withdrawal:{statement.id}:{member_id}",
+                    dedupe_key=f"withdrawal:{statement.id}:{member.id}",
                     purpose="withdrawal",
-                    to_addr=email,
-                    member_id=member_id,
+                    to_addr=member.email,
+                    member_id=member.id,
                     statement_id=statement.id,
                     data={"reason": statement.withdraw_reason},
                 )
-                for member_id, email in endorsers
+                for member in endorsers
             ],
             settings=ctx.settings,
         )
@@ -149,14 +129,3 @@ def _unpublished(
         public_url=ctx.settings.public_url,
     )
     return {"publication": change} if change else {}
-
-
-def _endorsers_of(uow: UnitOfWork, statement_id: int) -> list[tuple[int, str]]:
-    query = (
-        select(t.members.c.id, t.members.c.email)
-        .distinct()
-        .join(t.recipients, t.recipients.c.member_id == t.members.c.id)
-        .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
-        .where(t.rounds.c.statement_id == statement_id, t.recipients.c.decision == rules.ENDORSE)
-    )
-    return [(r.id, r.email) for r in uow.session.execute(query)]
