@@ -18,6 +18,7 @@ from accord.services.reminders import ReminderResult, remind_actions
 from accord.services.reports import ImportOptions
 from accord.services.reports import followup_report as followup_service
 from accord.services.reports import import_report as import_service
+from accord.services.results import plain
 from flows.artifacts import rows_table
 from flows.events import announce_transitions
 from flows.mail import deliver_outbox
@@ -80,7 +81,7 @@ async def action_reminders() -> dict[str, Any]:
             ],
             f"Action reminders written on {day.isoformat()}",
         )
-        return {**result.as_dict(), "mail": mail}
+        return {**plain(result), "mail": mail}
 
 
 @task(name="render-followup", cache_policy=NO_CACHE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
@@ -39,7 +40,27 @@ def _site_templates() -> Environment:
     )
 
 
-def publish_statement(ctx: Context, statement_id: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Signatory:
+    """A name on the published page."""
+
+    name: str
+    organisation: str | None
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where the page and its certificate were written, and who signed
+    (`accord statements publish --json`)."""
+
+    path: str
+    url: str
+    certificate: str
+    signatories: tuple[Signatory, ...]
+    already_published: bool = False
+
+
+def publish_statement(ctx: Context, statement_id: int) -> Published:
     now = ctx.now()
     site = ctx.settings.home / "site"
     with ctx.uow() as uow:
@@ -61,15 +82,12 @@ def publish_statement(ctx: Context, statement_id: int) -> dict[str, Any]:
         )
         page = _write_site(site, statement, certificate, ctx.settings.public_url)
         uow.commit()
-    url = f"{ctx.settings.public_url}/site/{page.name}"
-    return {
-        "path": str(page),
-        "url": url,
-        "certificate": str(page.with_suffix(".json")),
-        "signatories": [
-            {"name": s["name"], "organisation": s["organisation"]} for s in signatories
-        ],
-    }
+    return Published(
+        path=str(page),
+        url=f"{ctx.settings.public_url}/site/{page.name}",
+        certificate=str(page.with_suffix(".json")),
+        signatories=tuple(Signatory(s["name"], s["organisation"]) for s in signatories),
+    )
 
 
 def _endorsing_round(uow: UnitOfWork, statement: Statement) -> Round:

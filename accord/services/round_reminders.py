@@ -7,6 +7,7 @@ outbox, threaded to each member's invitation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from accord.services.context import Context
@@ -58,7 +59,16 @@ def remind(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> int:
     return len(due)
 
 
-def sweep_rounds(ctx: Context) -> dict[str, int]:
+@dataclass(frozen=True)
+class RoundSweep:
+    """What a sweep of the rounds did (the first keys of `accord sweep --json`)."""
+
+    open_rounds: int
+    closed: int
+    reminders: int
+
+
+def sweep_rounds(ctx: Context) -> RoundSweep:
     """Close what is due and write due reminders, one round per transaction. The rounds with
     nothing due (most of them, most of the time) are told apart by reading the open rounds (their
     tallies included) and the reminders already sent, and get no transaction."""
@@ -78,7 +88,7 @@ def sweep_rounds(ctx: Context) -> dict[str, int]:
             else:
                 closed += 1
             uow.commit()
-    return {"open_rounds": len(open_ids), "closed": closed, "reminders": reminded}
+    return RoundSweep(open_rounds=len(open_ids), closed=closed, reminders=reminded)
 
 
 def _rounds_to_move(ctx: Context, uow: UnitOfWork, now: datetime) -> tuple[list[int], list[int]]:

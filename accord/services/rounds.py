@@ -16,7 +16,7 @@ from typing import Any
 from accord.services.context import Context
 from accord.services.outbox import Mail, enqueue
 from accord.services.statements import known_kinds
-from accord.services.status import round_document
+from accord.services.status import RoundDocument, round_document
 from statemachines import rounds as rules
 from statemachines.errors import GuardFailed, InvalidInput, NotFound
 from statemachines.records import Group
@@ -55,7 +55,7 @@ def start_round(
     rule: str,
     deadline: datetime,
     mode: str = "endorse",
-) -> dict[str, Any]:
+) -> RoundDocument:
     """Circulate the statement's current text: one recipient row and one outbox row each."""
     parsed_rule = rules.parse_rule(rule)
     if mode not in rules.MODES:
@@ -114,7 +114,7 @@ def start_round(
             },
         )
         uow.commit()
-        return _round_dict(ctx, uow, rnd)
+        return _round_document(ctx, uow, rnd)
 
 
 def _check_rule_can_be_met(rule: rules.Rule, group: Group, members: int) -> None:
@@ -222,22 +222,22 @@ def close_with_reason(
     )
 
 
-def close_round(ctx: Context, round_id: int) -> dict[str, Any]:
+def close_round(ctx: Context, round_id: int) -> RoundDocument:
     """Close now; the outcome is computed as at the deadline (silence is not consent)."""
     now = ctx.now()
     with ctx.uow() as uow:
         rnd = uow.recipients.locked_round(round_id)
         close_with_reason(ctx, uow, rnd, "closed_by_secretariat", now)
         uow.commit()
-        return _round_dict(ctx, uow, rnd)
+        return _round_document(ctx, uow, rnd)
 
 
-def round_status(ctx: Context, round_id: int) -> dict[str, Any]:
+def round_status(ctx: Context, round_id: int) -> RoundDocument:
     with ctx.uow(readonly=True) as uow:
-        return _round_dict(ctx, uow, uow.rounds.get(round_id))
+        return _round_document(ctx, uow, uow.rounds.get(round_id))
 
 
-def _round_dict(ctx: Context, uow: UnitOfWork, rnd: Round) -> dict[str, Any]:
+def _round_document(ctx: Context, uow: UnitOfWork, rnd: Round) -> RoundDocument:
     """The round's document as `accord rounds status` prints it (written or flushed state)."""
     return round_document(uow.reader(), rnd.id, ctx.settings)
 

@@ -3,12 +3,14 @@ withdraw (close open rounds, tell the endorsers, mark a published page withdrawn
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from accord.services.context import Context
 from accord.services.outbox import Mail, enqueue
 from accord.services.publish import withdraw_publication
+from accord.services.results import INLINE_IN_JSON
 from accord.services.rounds import close_with_reason
 from accord.services.statements import known_kinds, statement_dict
 from statemachines.errors import InvalidInput
@@ -17,7 +19,26 @@ from statemachines.statements import PUBLISHED, Statement
 from storage.uow import UnitOfWork
 
 
-def revise_statement(ctx: Context, statement_id: int, body: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Revised:
+    """The statement with its new version (its document's keys in JSON), and how many members
+    were asked again."""
+
+    statement: dict[str, Any] = field(metadata=INLINE_IN_JSON)
+    reasked: int
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """The withdrawn statement, how many endorsers were told, and the published page that now
+    says it was withdrawn (None: it was not published)."""
+
+    statement: dict[str, Any] = field(metadata=INLINE_IN_JSON)
+    notified: int
+    page: str | None
+
+
+def revise_statement(ctx: Context, statement_id: int, body: str) -> Revised:
     """A new text version. In an open round, earlier answers become stale and every recipient
     is asked again with the difference; links to the old text stop working."""
     now = ctx.now()
@@ -42,9 +63,7 @@ def revise_statement(ctx: Context, statement_id: int, body: str) -> dict[str, An
             payload={"version": version.number, "previous": previous.sha256, "reasked": asked},
         )
         uow.commit()
-        result = statement_dict(statement, known_kinds(uow))
-        result["reasked"] = asked
-        return result
+        return Revised(statement_dict(statement, known_kinds(uow)), reasked=asked)
 
 
 def _reask(
@@ -68,7 +87,7 @@ def _reask(
     return enqueue(uow, mails, settings=ctx.settings)
 
 
-def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str, Any]:
+def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> Withdrawn:
     """Withdraw with a reason: open rounds close, those who had endorsed are told."""
     now = ctx.now()
     with ctx.uow() as uow:
@@ -108,10 +127,11 @@ def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str
             },
         )
         uow.commit()
-        result = statement_dict(statement, known_kinds(uow))
-        result["notified"] = len(endorsers)
-        result["page"] = unpublished["publication"]["page"] if unpublished else None
-        return result
+        return Withdrawn(
+            statement_dict(statement, known_kinds(uow)),
+            notified=len(endorsers),
+            page=unpublished["publication"]["page"] if unpublished else None,
+        )
 
 
 def _unpublished(

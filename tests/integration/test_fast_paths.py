@@ -325,7 +325,7 @@ def test_the_digest_counted_in_sql_is_the_digest_of_every_open_action(ctx) -> No
         uow.commit()
     expected = _digest_from_every_open_action(ctx)
     assert expected["overdue_total"] and expected["unscheduled"] and len(expected["states"]) > 1
-    assert remind_actions(ctx).digest
+    assert remind_actions(ctx).action_digests
     with ctx.uow(readonly=True) as uow:
         [digest] = uow.session.scalars(
             select(t.outbox.c.data).where(t.outbox.c.purpose == "action_digest")

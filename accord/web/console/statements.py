@@ -175,7 +175,7 @@ def start(
                 deadline=when,
                 mode=mode,
             )
-            return _see(f"/rounds/{started['id']}")
+            return _see(f"/rounds/{started.id}")
         except AccordError as exc:
             errors.add("round", str(exc))
     return _statement_view(request, statement_id, errors, 400, **values)
