@@ -176,9 +176,18 @@ def _write_statement(page: Path, certificate: dict[str, Any]) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Unpublished:
+    """What the decision record keeps of a withdrawn publication."""
+
+    page: str
+    certificate_sha256: str
+    endorsers_removed: int
+
+
 def withdraw_publication(
     site: Path, slug: str, *, at: datetime, reason: str, public_url: str
-) -> dict[str, Any] | None:
+) -> Unpublished | None:
     """Withdraw a published statement from the site: the page says it was withdrawn, when and
     why, and lists no endorsers; the certificate records the withdrawal; the feed's entry is
     updated. Returns what the decision record keeps of it (None: nothing was published)."""
@@ -195,11 +204,11 @@ def withdraw_publication(
     certificate["endorsers"] = []
     _write_statement(page, certificate)
     _write_feed(site, public_url)
-    return {
-        "page": page.name,
-        "certificate_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "endorsers_removed": certificate["withdrawal"]["endorsers_at_publication"],
-    }
+    return Unpublished(
+        page=page.name,
+        certificate_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        endorsers_removed=certificate["withdrawal"]["endorsers_at_publication"],
+    )
 
 
 def _write_feed(site: Path, public_url: str) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 from accord.services.context import Context
 from accord.services.outbox import Mail, enqueue
-from accord.services.publish import withdraw_publication
-from accord.services.results import INLINE_IN_JSON
+from accord.services.publish import Unpublished, withdraw_publication
+from accord.services.results import INLINE_IN_JSON, plain
 from accord.services.rounds import close_with_reason
 from accord.services.statements import known_kinds, statement_dict
 from statemachines.errors import InvalidInput
@@ -113,7 +113,7 @@ def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> Withdraw
             ],
             settings=ctx.settings,
         )
-        unpublished = _unpublished(ctx, statement, now, was_published)
+        unpublished = _unpublished(ctx, statement, now) if was_published else None
         ctx.record(
             uow,
             entity_type="statement",
@@ -123,29 +123,24 @@ def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> Withdraw
             payload={
                 "reason": statement.withdraw_reason,
                 "notified": len(endorsers),
-                **unpublished,
+                **({"publication": plain(unpublished)} if unpublished else {}),
             },
         )
         uow.commit()
         return Withdrawn(
             statement_dict(statement, known_kinds(uow)),
             notified=len(endorsers),
-            page=unpublished["publication"]["page"] if unpublished else None,
+            page=unpublished.page if unpublished else None,
         )
 
 
-def _unpublished(
-    ctx: Context, statement: Statement, now: datetime, was_published: bool
-) -> dict[str, Any]:
-    """A published statement's page, certificate and feed entry say it was withdrawn; what the
-    decision record keeps of that change."""
-    if not was_published:
-        return {}
-    change = withdraw_publication(
+def _unpublished(ctx: Context, statement: Statement, now: datetime) -> Unpublished | None:
+    """A published statement's page, certificate and feed entry say it was withdrawn (None:
+    no page was found)."""
+    return withdraw_publication(
         ctx.settings.home / "site",
         statement.slug,
         at=now,
         reason=statement.withdraw_reason or "",
         public_url=ctx.settings.public_url,
     )
-    return {"publication": change} if change else {}
