@@ -54,7 +54,7 @@ def remind_actions(ctx: Context) -> ReminderResult:
             digest = _digest(ctx, uow, due, today, local)
             digests = enqueue(uow, [digest], settings=ctx.settings) if digest else 0
         uow.commit()
-    return ReminderResult(reminders, int(bool(digests)), tuple(dict(m.data or {}) for m in mails))
+    return ReminderResult(reminders, digests, tuple(dict(m.data or {}) for m in mails))
 
 
 def _digest_key(local: datetime) -> str:
