@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+from accord.services.answer_pages import ReplyPage, page_document
 from accord.services.context import Context
 from accord.services.links import BadLink, LinkClaims, read_token
 from accord.services.outbox import Mail, inserting_new
@@ -93,51 +94,6 @@ class Answered:
     row: PageRow
     recorded: Recorded
     repeated: bool = False
-
-
-@dataclass(frozen=True)
-class PageMember:
-    name: str
-    email: str
-    timezone: str
-
-
-@dataclass(frozen=True)
-class PageStatement:
-    title: str
-    kind: str
-    kind_meaning: str
-    political: bool
-    body: str | None
-    sha256: str
-    version: int | None
-
-
-@dataclass(frozen=True)
-class PageRound:
-    id: int
-    mode: str
-    rule: str
-    rule_text: str
-    deadline: datetime
-    secretariat_timezone: str
-
-
-@dataclass(frozen=True)
-class CurrentAnswer:
-    decision: str | None
-    comment: str | None
-
-
-@dataclass(frozen=True)
-class ReplyPage:
-    """What the confirmation page of a member's link shows (its template's names)."""
-
-    member: PageMember
-    statement: PageStatement
-    round: PageRound
-    choices: tuple[str, ...]
-    current: CurrentAnswer
 
 
 @dataclass(frozen=True)
@@ -395,30 +351,4 @@ def _result_mail(ctx: Context, row: PageRow) -> Mail:
         to_addr=ctx.settings.mail_from,
         round_id=row.id,
         statement_id=row.statement_id,
-    )
-
-
-def page_document(ctx: Context, row: PageRow) -> ReplyPage:
-    """The confirmation page's content."""
-    return ReplyPage(
-        member=PageMember(row.name, row.email, row.timezone),
-        statement=PageStatement(
-            title=row.title,
-            kind=row.kind,
-            kind_meaning=row.meaning or "",
-            political=bool(row.political),
-            body=row.body,
-            sha256=row.text_sha256,
-            version=row.number,
-        ),
-        round=PageRound(
-            id=row.id,
-            mode=row.mode,
-            rule=row.rule,
-            rule_text=rules.rule_text(row.rule),
-            deadline=row.deadline,
-            secretariat_timezone=ctx.settings.timezone,
-        ),
-        choices=tuple(rules.DECISIONS[row.mode]),
-        current=CurrentAnswer(row.answered, row.comment),
     )
