@@ -174,7 +174,7 @@ def prepare(store: Store, size: int, answers: int) -> tuple[int, list[str]]:
         members = list(
             uow.session.scalars(
                 select(t.recipients.c.member_id)
-                .where(t.recipients.c.round_id == rnd["id"])
+                .where(t.recipients.c.round_id == rnd.id)
                 .order_by(t.recipients.c.member_id)
                 .limit(min(answers, size - 1))
             )
@@ -185,15 +185,15 @@ def prepare(store: Store, size: int, answers: int) -> tuple[int, list[str]]:
     tokens = [
         make_token(
             secret,
-            round_id=rnd["id"],
+            round_id=rnd.id,
             member_id=members[n % len(members)],
-            text_sha256=rnd["text_sha256"],
+            text_sha256=rnd.text_sha256,
             deadline=deadline,
             grace=grace,
         )
         for n in range(answers)
     ]
-    return rnd["id"], tokens
+    return rnd.id, tokens
 
 
 def decisions(store: Store, round_id: int) -> int:

@@ -57,7 +57,7 @@ def populate(store: Store, recipients: int, actions: int, entries: int) -> int:
             ctx, statement_id=statement, group="Bench", rule="majority", deadline=deadline
         )
         grow_record(ctx, entries)
-        return int(started["id"])
+        return started.id
     finally:
         ctx.db.dispose()
 

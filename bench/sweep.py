@@ -220,7 +220,7 @@ def parts(store: Store, now: datetime, sink: Sink) -> dict[str, float]:
     ctx.db.engine.connect().close()
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    result = sweep_rounds(ctx)
+    result = vars(sweep_rounds(ctx)).copy()
     timings["sweep_rounds"] = time.perf_counter() - start
     start = time.perf_counter()
     mail = deliver(ctx)
@@ -233,7 +233,7 @@ def parts(store: Store, now: datetime, sink: Sink) -> dict[str, float]:
         start = time.perf_counter()
         reminded = remind_actions(ctx)
         timings["remind_actions"] = time.perf_counter() - start
-        result["action_reminders"] = reminded.reminders
+        result["action_reminders"] = reminded.action_reminders
     timings["mail"] = mail.sent
     timings["closed"] = result["closed"]
     timings["reminders"] = result["reminders"]

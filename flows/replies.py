@@ -6,7 +6,7 @@ the service (each Message-ID once), so a retried or overlapping poll records not
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -14,9 +14,13 @@ from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
 from accord.services.context import Context
+from accord.services.results import plain
 from flows.events import announce_transitions
 from flows.mail import deliver_outbox
 from flows.support import accord_context, blocking, label_run
+
+if TYPE_CHECKING:
+    from accord.services.reply_polling import PollResult
 
 
 @task(
@@ -26,7 +30,7 @@ from flows.support import accord_context, blocking, label_run
     retry_jitter_factor=0.5,
     cache_policy=NO_CACHE,
 )
-async def read_mailbox_task(ctx: Context) -> dict[str, Any]:
+async def read_mailbox_task(ctx: Context) -> PollResult:
     """Fetch new messages, record the decisions they carry, write receipts and explanations
     (sent by the flow's delivery batches, not here)."""
     from accord.services.reply_polling import poll_mailbox
@@ -45,4 +49,4 @@ async def poll_replies() -> dict[str, Any]:
         result = await read_mailbox_task(quote(ctx))
         await announce_transitions(ctx)
         mail = await deliver_outbox(ctx)
-        return {"polled": True, **result, "mail": mail}
+        return {"polled": True, **plain(result), "mail": mail}

@@ -80,7 +80,7 @@ async def action_reminders() -> dict[str, Any]:
             ],
             f"Action reminders written on {day.isoformat()}",
         )
-        return {**result.as_dict(), "mail": mail}
+        return {**plain(result), "mail": mail}
 
 
 @task(name="render-followup", cache_policy=NO_CACHE)

@@ -12,7 +12,9 @@ from prefect.utilities.annotations import quote
 from accord.services.context import Context
 from accord.services.delivery import BATCH
 from accord.services.operations import publication, round_facts, statement_facts
+from accord.services.publish import Published
 from accord.services.publish import publish_statement as publish_service
+from accord.services.results import plain
 from accord.services.rounds import parse_deadline, start_round
 from flows.artifacts import tally_table
 from flows.events import announce_transitions
@@ -35,7 +37,7 @@ async def start_round_task(
         deadline=when,
         mode=mode,
     )
-    return int(started["id"])
+    return started.id
 
 
 @flow(name="circulate-round")
@@ -73,7 +75,7 @@ async def circulate_round(
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-async def publish_task(ctx: Context, statement_id: int) -> dict[str, Any]:
+async def publish_task(ctx: Context, statement_id: int) -> Published:
     """Write the page, certificate and feed; notify the group (outbox)."""
     return await blocking(publish_service, ctx, statement_id)
 
@@ -91,7 +93,7 @@ async def publish_statement(statement_id: int) -> dict[str, Any]:
             return {**earlier, "already_published": True}
         result = await publish_task(quote(ctx), statement_id)
         await announce_transitions(ctx)
-        result["mail"] = await deliver_outbox(
+        mail = await deliver_outbox(
             ctx, progress_key=f"statement-{statement_id}-published-delivery"
         )
         await acreate_markdown_artifact(
@@ -99,15 +101,15 @@ async def publish_statement(statement_id: int) -> dict[str, Any]:
             key=f"statement-{statement_id}-published",
             description=f"Publication of {statement.slug}",
         )
-        return result
+        return {**plain(result), "mail": mail}
 
 
-def _published_markdown(title: str, result: dict[str, Any]) -> str:
+def _published_markdown(title: str, result: Published) -> str:
     names = "\n".join(
-        f"- {s['name']}" + (f", {s['organisation']}" if s.get("organisation") else "")
-        for s in result["signatories"]
+        f"- {s.name}" + (f", {s.organisation}" if s.organisation else "")
+        for s in result.signatories
     )
     return (
-        f"# Published: {title}\n\n[{result['url']}]({result['url']})\n\n"
-        f"Signed by {len(result['signatories'])}:\n\n{names}\n"
+        f"# Published: {title}\n\n[{result.url}]({result.url})\n\n"
+        f"Signed by {len(result.signatories)}:\n\n{names}\n"
     )

@@ -16,7 +16,8 @@ from prefect.utilities.annotations import quote
 from accord.services.context import Context
 from accord.services.delivery import BATCH
 from accord.services.operations import open_round_ids, round_facts
-from accord.services.round_reminders import sweep_rounds
+from accord.services.results import plain
+from accord.services.round_reminders import RoundSweep, sweep_rounds
 from accord.services.sweep import SWEEP_PATIENCE_S
 from flows.artifacts import tally_table
 from flows.events import announce_transitions
@@ -26,7 +27,7 @@ from flows.support import accord_context, blocking, label_run
 
 
 @task(name="sweep-rounds", cache_policy=NO_CACHE)
-async def sweep_rounds_task(ctx: Context) -> dict[str, int]:
+async def sweep_rounds_task(ctx: Context) -> RoundSweep:
     """Close the rounds that are due and write due reminders (one transaction per round)."""
     return await blocking(sweep_rounds, ctx)
 
@@ -45,4 +46,4 @@ async def sweep(batch: int = BATCH) -> dict[str, Any]:
         )
         for round_id in watched:
             await tally_table(await blocking(round_facts, ctx, round_id), only_if_changed=True)
-        return {**rounds, **actions.as_dict(), **{f"mail_{k}": v for k, v in mail.items()}}
+        return {**plain(rounds), **plain(actions), **{f"mail_{k}": v for k, v in mail.items()}}

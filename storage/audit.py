@@ -101,6 +101,14 @@ def appending(*entries: Entry) -> list[Write]:
     return [*inserts, (_MOVE_HEAD, (entries[-1].seq, entries[-1].hash))]
 
 
+@dataclass(frozen=True)
+class Head:
+    """The decision record's last entry: its number (entries so far) and hash."""
+
+    seq: int
+    hash: str
+
+
 class AuditLog:
     """Appends to and reads the decision record inside a unit of work's session."""
 
@@ -136,6 +144,11 @@ class AuditLog:
         )
         reader.write(appending(entry))
         return entry
+
+    def head(self) -> Head:
+        """The head as this transaction sees it (not locked: for a read, such as publishing)."""
+        seq, hash_ = self.session.execute(select(audit_head.c.seq, audit_head.c.hash)).one()
+        return Head(seq, hash_)
 
     def entries(self, entity_type: str | None = None, entity_id: object = None) -> list[Entry]:
         query = select(audit_log).order_by(audit_log.c.seq)

@@ -19,8 +19,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from statemachines.errors import Conflict
 from storage.audit import AuditLog
 from storage.db import is_sqlite, make_engine
+from storage.inbound import InboundMemo, InboundRepository
 from storage.orm import start_mappers
 from storage.plain import Reader
+from storage.recipients import RecipientRepository
 from storage.repositories import (
     ActionRepository,
     GroupRepository,
@@ -43,6 +45,11 @@ class Database:
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return UnitOfWork(self._readonly_engine if readonly else self.engine)
+
+    def remembering(self, memo: InboundMemo) -> UnitOfWork:
+        """A unit of work whose commit also remembers an inbound mail (`memo`), so what the
+        mail caused and the mark that it was read are committed together or not at all."""
+        return RememberingUnitOfWork(self.engine, memo)
 
     @contextmanager
     def reading(self) -> Iterator[Reader]:
@@ -82,6 +89,8 @@ class UnitOfWork:
         self.actions = ActionRepository(self.session)
         self.statements = StatementRepository(self.session)
         self.rounds = RoundRepository(self.session)
+        self.recipients = RecipientRepository(self.session)
+        self.inbound = InboundRepository(self.session)
         self.audit = AuditLog(self.session)
         return self
 
@@ -106,6 +115,11 @@ class UnitOfWork:
         if self._connection is None:
             self._connection = self.session.connection()
         return self._connection
+
+    def reader(self) -> Reader:
+        """A driver-level reader inside this transaction (pending changes flushed first)."""
+        self.flush()
+        return Reader.of_session(self.session)
 
     def flush(self) -> None:
         try:
@@ -137,3 +151,16 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self._connection = None
+
+
+class RememberingUnitOfWork(UnitOfWork):
+    """A unit of work that remembers an inbound mail just before it commits (`AlreadyRemembered`
+    if another poller did first)."""
+
+    def __init__(self, engine: Engine, memo: InboundMemo) -> None:
+        super().__init__(engine)
+        self.memo = memo
+
+    def commit(self) -> None:
+        self.inbound.remember(self.memo)
+        super().commit()

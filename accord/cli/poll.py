@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from accord.services.reply_polling import PollResult
 
 
 def poll(json_: bool) -> None:
@@ -17,17 +20,18 @@ def poll(json_: bool) -> None:
         print_json(result)
     else:
         typer.echo(summary(result))
-    if result.get("error"):
-        fail(f"{result['error']} message(s) could not be processed; they stay unread for next time")
+    failed = result.outcomes.get("error")
+    if failed:
+        fail(f"{failed} message(s) could not be processed; they stay unread for next time")
 
 
-def summary(result: dict[str, Any]) -> str:
+def summary(result: PollResult) -> str:
     """`3 messages: 2 recorded, 1 unrelated; mail: 2 sent`."""
-    counts = {k: v for k, v in result.items() if k not in ("messages", "mail")}
-    line = f"{result['messages']} message{'' if result['messages'] == 1 else 's'}"
+    counts = result.outcomes
+    line = f"{result.messages} message{'' if result.messages == 1 else 's'}"
     if counts:
         line += ": " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
-    mail = result.get("mail")
+    mail = result.mail
     if mail:
         line += "; mail: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in mail.items())
     return line

@@ -49,8 +49,8 @@ def record(
         print_json(result)
     else:
         typer.echo(
-            f"recorded {result['decision']} for {result['member']} in round "
-            f"{result['round_id']} (round {result['round_state']})"
+            f"recorded {result.decision} for {result.member} in round "
+            f"{result.round_id} (round {result.round_state})"
         )
 
 

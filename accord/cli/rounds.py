@@ -4,51 +4,53 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from accord.cli.common import context, print_json, secretariat_time
+
+if TYPE_CHECKING:
+    from accord.services.status import RecipientState, RoundDocument
 
 app = typer.Typer(help="Endorsement and consultation rounds.", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="Print the round as JSON.")
 
 
-def _print_round(result: dict[str, Any]) -> None:
-    warning = _delivery_warning(result["recipients"])
+def _print_round(result: RoundDocument) -> None:
+    warning = _delivery_warning(result.recipients)
     if warning:
         typer.echo(warning)
-    tally = result["tally"]
-    outcome = (
-        f", outcome {result['outcome']} ({result['close_reason']})" if result["outcome"] else ""
+    tally = result.tally
+    outcome = f", outcome {result.outcome} ({result.close_reason})" if result.outcome else ""
+    typer.echo(
+        f"round {result.id} of statement {result.statement_id} to "
+        f"{result.group} ({result.mode}, rule {result.rule}): "
+        f"{result.state}{outcome}"
     )
     typer.echo(
-        f"round {result['id']} of statement {result['statement_id']} to "
-        f"{result['group']} ({result['mode']}, rule {result['rule']}): "
-        f"{result['state']}{outcome}"
+        f"deadline {secretariat_time(result.deadline)}  endorse {tally.endorse}  decline "
+        f"{tally.decline}  abstain {tally.abstain}  pending {tally.pending}"
     )
-    typer.echo(
-        f"deadline {secretariat_time(result['deadline'])}  endorse {tally['endorse']}  decline "
-        f"{tally['decline']}  abstain {tally['abstain']}  pending {tally['pending']}"
-    )
-    if result["flagged_political"]:
+    if result.flagged_political:
         typer.echo("FLAGGED: a member declined this as political; review it")
-    for r in result["recipients"]:
-        note = " (undeliverable)" if r["undeliverable"] else ""
-        answer = f"{r['decision'] or 'pending'}{note}"
-        typer.echo(f"  {r['email']:<40} {answer:<24} {r['delivery'] or 'not mailed'}")
-    queue = result.get("queue")
+    for r in result.recipients:
+        note = " (undeliverable)" if r.undeliverable else ""
+        answer = f"{r.decision or 'pending'}{note}"
+        typer.echo(f"  {r.email:<40} {answer:<24} {r.delivery or 'not mailed'}")
+    queue = result.queue
     if queue and queue["waiting"]:
         at = queue["next_batch_at"]
         when = secretariat_time(at) if at else "as soon as a sender runs"
         typer.echo(f"mail: {queue['waiting']} still queued; next batch {when}")
 
 
-def _delivery_warning(recipients: list[dict[str, Any]]) -> str | None:
+def _delivery_warning(recipients: Sequence[RecipientState]) -> str | None:
     """The line that opens the status when any member's request has not reached the mail
     server: they cannot answer what they never got, and silence never counts as consent."""
-    states = Counter(r["delivery"] or "not mailed" for r in recipients)
+    states = Counter(r.delivery or "not mailed" for r in recipients)
     stuck = sum(n for state, n in states.items() if state != "sent")
     if not stuck:
         return None
@@ -86,7 +88,7 @@ def start(
             ctx, statement_id=statement_id, group=group, rule=rule, deadline=when, mode=mode
         )
         deliver_now(ctx, quiet=json_)
-        return {"id": started["id"]}
+        return {"id": started.id}
 
     started = run_flow_or_direct(
         "flows.rounds:circulate_round",

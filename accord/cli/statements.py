@@ -64,11 +64,11 @@ def revise(
     if json_:
         print_json(result)
         return
-    typer.echo(_summary(result))
-    if result["reasked"]:
+    typer.echo(_summary(result.statement))
+    if result.reasked:
         from accord.cli.common import deliver_now
 
-        typer.echo(f"{result['reasked']} member(s) asked again")
+        typer.echo(f"{result.reasked} member(s) asked again")
         deliver_now(ctx)
 
 
@@ -101,6 +101,7 @@ def publish(statement_id: int = typer.Argument(..., metavar="ID"), json_: bool =
     from accord.cli.rounds import report_mail
     from accord.services.operations import publication
     from accord.services.publish import publish_statement
+    from accord.services.results import plain
     from flows.launch import run_flow_or_direct
 
     ctx = context()
@@ -111,7 +112,7 @@ def publish(statement_id: int = typer.Argument(..., metavar="ID"), json_: bool =
             return {**earlier, "already_published": True}
         published = publish_statement(ctx, statement_id)
         deliver_now(ctx, quiet=json_)
-        return published
+        return plain(published)  # the same dict as the flow run's
 
     result = run_flow_or_direct(
         "flows.rounds:publish_statement", {"statement_id": statement_id}, direct
@@ -140,9 +141,11 @@ def withdraw(
 
     ctx = context()
     result = withdraw_statement(ctx, statement_id, reason)
-    typer.echo(f"statement {result['id']} withdrawn; {result['notified']} endorser(s) notified")
-    if result["page"]:
-        typer.echo(f"site/{result['page']} now says it was withdrawn, why, and lists no endorsers")
+    typer.echo(
+        f"statement {result.statement['id']} withdrawn; {result.notified} endorser(s) notified"
+    )
+    if result.page:
+        typer.echo(f"site/{result.page} now says it was withdrawn, why, and lists no endorsers")
     deliver_now(ctx)
 
 

@@ -15,10 +15,11 @@ A refused answer records nothing and raises: `BadLink`, `RoundClosed`, `StaleTex
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+from accord.services.answer_pages import ReplyPage, page_document
 from accord.services.context import Context
 from accord.services.links import BadLink, LinkClaims, read_token
 from accord.services.outbox import Mail, inserting_new
@@ -71,16 +72,40 @@ class AnswerRequest:
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """An answer as recorded (`accord replies record --json`), and the round after it."""
+
+    round_id: int
+    member: str
+    decision: str
+    comment: str | None
+    recorded_at: str
+    channel: str
+    text_sha256: str
+    round_state: str
+    outcome: str | None
+
+
+@dataclass(frozen=True)
 class Answered:
     """The round's row as the answer found it, the answer as recorded, and whether it repeated
     the answer already recorded (then nothing new was written)."""
 
     row: PageRow
-    recorded: dict[str, Any]
+    recorded: Recorded
     repeated: bool = False
 
 
-async def reply_page(ctx: Context, store: AnswerStore, token: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LinkAnswer(ReplyPage):
+    """The page as it was before the answer, the answer as recorded, and whether it repeated
+    the last one."""
+
+    recorded: Recorded
+    repeated: bool
+
+
+async def reply_page(ctx: Context, store: AnswerStore, token: str) -> ReplyPage:
     """Everything the confirmation page of a member's link shows; records nothing."""
     claims = _claims(ctx, token)
     row = await store.page(claims.round_id, claims.member_id)
@@ -89,7 +114,7 @@ async def reply_page(ctx: Context, store: AnswerStore, token: str) -> dict[str, 
 
 async def answer_by_link(
     ctx: Context, store: AnswerStore, token: str, decision: str, comment: str | None
-) -> dict[str, Any]:
+) -> LinkAnswer:
     """Record the button the member pressed on their page: the page (as it was before the
     answer), the answer as recorded (`recorded`) and whether it repeated the last (`repeated`).
     A link its page would refuse is refused the same way."""
@@ -99,7 +124,7 @@ async def answer_by_link(
     )
     answered = await record_answer(ctx, store, request)
     page = page_document(ctx, answered.row)
-    return {**page, "recorded": answered.recorded, "repeated": answered.repeated}
+    return LinkAnswer(**vars(page), recorded=answered.recorded, repeated=answered.repeated)
 
 
 def record_decision(
@@ -112,7 +137,7 @@ def record_decision(
     channel: str,
     text_sha256: str | None = None,
     actor: str | None = None,
-) -> dict[str, Any]:
+) -> Recorded:
     """`record_answer` on the context's unit of work, run inline (the CLI, the mail poller):
     the answer as recorded."""
     store = SyncAnswerStore(ctx.db, begin=ctx.uow)
@@ -225,9 +250,8 @@ def plan_answer(
         *_closing_statement(row, closing),
         inserting_new(_result_mail(ctx, row), settings=ctx.settings),
     ]
-    return writes, Answered(
-        row, {**recorded, "round_state": rules.CLOSED, "outcome": closing.outcome}
-    )
+    closed = replace(recorded, round_state=rules.CLOSED, outcome=closing.outcome)
+    return writes, Answered(row, closed)
 
 
 def _closing(row: PageRow, counts: rules.Tally, now: datetime) -> Closing | None:
@@ -275,20 +299,18 @@ def _receipt(request: AnswerRequest, row: PageRow, head: AnswerHead) -> Mail:
     )
 
 
-def _recorded(
-    request: AnswerRequest, row: PageRow, comment: str | None, at: datetime
-) -> dict[str, Any]:
-    return {
-        "round_id": row.id,
-        "member": row.email,
-        "decision": request.decision,
-        "comment": comment,
-        "recorded_at": at.isoformat(),
-        "channel": request.channel,
-        "text_sha256": row.text_sha256,
-        "round_state": row.state,
-        "outcome": row.outcome,
-    }
+def _recorded(request: AnswerRequest, row: PageRow, comment: str | None, at: datetime) -> Recorded:
+    return Recorded(
+        round_id=row.id,
+        member=row.email,
+        decision=request.decision,
+        comment=comment,
+        recorded_at=at.isoformat(),
+        channel=request.channel,
+        text_sha256=row.text_sha256,
+        round_state=row.state,
+        outcome=row.outcome,
+    )
 
 
 def _closing_statement(row: PageRow, closing: Closing) -> list[Write]:
@@ -330,29 +352,3 @@ def _result_mail(ctx: Context, row: PageRow) -> Mail:
         round_id=row.id,
         statement_id=row.statement_id,
     )
-
-
-def page_document(ctx: Context, row: PageRow) -> dict[str, Any]:
-    """The confirmation page's content."""
-    return {
-        "member": {"name": row.name, "email": row.email, "timezone": row.timezone},
-        "statement": {
-            "title": row.title,
-            "kind": row.kind,
-            "kind_meaning": row.meaning or "",
-            "political": bool(row.political),
-            "body": row.body,
-            "sha256": row.text_sha256,
-            "version": row.number,
-        },
-        "round": {
-            "id": row.id,
-            "mode": row.mode,
-            "rule": row.rule,
-            "rule_text": rules.rule_text(row.rule),
-            "deadline": row.deadline,
-            "secretariat_timezone": ctx.settings.timezone,
-        },
-        "choices": list(rules.DECISIONS[row.mode]),
-        "current": {"decision": row.answered, "comment": row.comment},
-    }

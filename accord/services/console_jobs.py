@@ -56,10 +56,8 @@ def queue_round_start(
             mode=mode,
             progress=progress,
         )
-        asked = len(started["recipients"])
-        return Outcome(
-            f"round {started['id']} started: {asked} members asked", round_link(started["id"])
-        )
+        asked = len(started.recipients)
+        return Outcome(f"round {started.id} started: {asked} members asked", round_link(started.id))
 
     title = group  # the page says "A round with <group>" in the user's language
     return runner.submit(ctx, kind=ROUND_START, title=title, origin=origin, work=work)

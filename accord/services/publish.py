@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select
 
 from accord.services.context import Context
 from accord.services.outbox import Mail, enqueue
@@ -25,7 +25,6 @@ from statemachines.errors import GuardFailed
 from statemachines.records import Group
 from statemachines.rounds import Round
 from statemachines.statements import Statement
-from storage import tables as t
 from storage.uow import UnitOfWork
 
 
@@ -41,14 +40,34 @@ def _site_templates() -> Environment:
     )
 
 
-def publish_statement(ctx: Context, statement_id: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Signatory:
+    """A name on the published page."""
+
+    name: str
+    organisation: str | None
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where the page and its certificate were written, and who signed
+    (`accord statements publish --json`)."""
+
+    path: str
+    url: str
+    certificate: str
+    signatories: tuple[Signatory, ...]
+    already_published: bool = False
+
+
+def publish_statement(ctx: Context, statement_id: int) -> Published:
     now = ctx.now()
     site = ctx.settings.home / "site"
     with ctx.uow() as uow:
         statement = uow.statements.get(statement_id)
         statement.fire("publish")
         rnd = _endorsing_round(uow, statement)
-        group = uow.session.get(Group, rnd.group_id)
+        group = uow.groups.by_id(rnd.group_id)
         signatories = _signatories(uow, rnd)
         certificate = _certificate(uow, statement, rnd, group, signatories, now)
         _notify_group(ctx, uow, statement, rnd)
@@ -63,15 +82,12 @@ def publish_statement(ctx: Context, statement_id: int) -> dict[str, Any]:
         )
         page = _write_site(site, statement, certificate, ctx.settings.public_url)
         uow.commit()
-    url = f"{ctx.settings.public_url}/site/{page.name}"
-    return {
-        "path": str(page),
-        "url": url,
-        "certificate": str(page.with_suffix(".json")),
-        "signatories": [
-            {"name": s["name"], "organisation": s["organisation"]} for s in signatories
-        ],
-    }
+    return Published(
+        path=str(page),
+        url=f"{ctx.settings.public_url}/site/{page.name}",
+        certificate=str(page.with_suffix(".json")),
+        signatories=tuple(Signatory(s["name"], s["organisation"]) for s in signatories),
+    )
 
 
 def _endorsing_round(uow: UnitOfWork, statement: Statement) -> Round:
@@ -82,19 +98,9 @@ def _endorsing_round(uow: UnitOfWork, statement: Statement) -> Round:
 
 
 def _signatories(uow: UnitOfWork, rnd: Round) -> list[dict[str, Any]]:
-    query = (
-        select(t.members.c.name, t.members.c.organisation, t.recipients.c.decided_at)
-        .join(t.members)
-        .where(
-            t.recipients.c.round_id == rnd.id,
-            t.recipients.c.decision == rules.ENDORSE,
-            t.recipients.c.decision_sha256 == rnd.text_sha256,
-        )
-        .order_by(t.members.c.name)
-    )
     return [
-        {"name": r.name, "organisation": r.organisation, "endorsed_at": r.decided_at.isoformat()}
-        for r in uow.session.execute(query)
+        {"name": s.name, "organisation": s.organisation, "endorsed_at": s.decided_at.isoformat()}
+        for s in uow.recipients.signatories(rnd.id, rnd.text_sha256)
     ]
 
 
@@ -107,7 +113,7 @@ def _certificate(
     now: datetime,
 ) -> dict[str, Any]:
     version = next(v for v in statement.versions if v.number == rnd.version_number)
-    head = uow.session.execute(select(t.audit_head.c.seq, t.audit_head.c.hash)).one()
+    head = uow.audit.head()
     return {
         "statement": {
             "id": statement.id,
@@ -134,23 +140,18 @@ def _certificate(
 
 
 def _notify_group(ctx: Context, uow: UnitOfWork, statement: Statement, rnd: Round) -> None:
-    query = (
-        select(t.members.c.id, t.members.c.email)
-        .join(t.recipients)
-        .where(t.recipients.c.round_id == rnd.id, t.members.c.undeliverable.is_(False))
-    )
     enqueue(
         uow,
         [
             Mail(
-                dedupe_key=f"published:{statement.id}:{member_id}",
+                dedupe_key=f"published:{statement.id}:{member.id}",
                 purpose="published",
-                to_addr=email,
-                member_id=member_id,
+                to_addr=member.email,
+                member_id=member.id,
                 round_id=rnd.id,
                 statement_id=statement.id,
             )
-            for member_id, email in uow.session.execute(query)
+            for member in uow.recipients.deliverable(rnd.id)
         ],
         settings=ctx.settings,
     )
@@ -175,9 +176,18 @@ def _write_statement(page: Path, certificate: dict[str, Any]) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Unpublished:
+    """What the decision record keeps of a withdrawn publication."""
+
+    page: str
+    certificate_sha256: str
+    endorsers_removed: int
+
+
 def withdraw_publication(
     site: Path, slug: str, *, at: datetime, reason: str, public_url: str
-) -> dict[str, Any] | None:
+) -> Unpublished | None:
     """Withdraw a published statement from the site: the page says it was withdrawn, when and
     why, and lists no endorsers; the certificate records the withdrawal; the feed's entry is
     updated. Returns what the decision record keeps of it (None: nothing was published)."""
@@ -194,11 +204,11 @@ def withdraw_publication(
     certificate["endorsers"] = []
     _write_statement(page, certificate)
     _write_feed(site, public_url)
-    return {
-        "page": page.name,
-        "certificate_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "endorsers_removed": certificate["withdrawal"]["endorsers_at_publication"],
-    }
+    return Unpublished(
+        page=page.name,
+        certificate_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        endorsers_removed=certificate["withdrawal"]["endorsers_at_publication"],
+    )
 
 
 def _write_feed(site: Path, public_url: str) -> None:

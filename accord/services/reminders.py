@@ -16,6 +16,7 @@ from typing import Any
 
 from accord.services.context import Context
 from accord.services.outbox import Mail, enqueue, is_queued
+from accord.services.results import NOT_IN_JSON
 from statemachines.actions import Action
 from statemachines.reminders import STAGES, stage_for
 from storage.uow import UnitOfWork
@@ -25,22 +26,21 @@ DEFAULT_LANGUAGE = "en"
 DIGEST_LIMIT = 50
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReminderResult:
-    reminders: int = 0
-    digest: bool = False
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    """What a run wrote: the reminders and whether the week's digest (`accord sweep --json`'s
+    `action_reminders` and `action_digests`), and each reminder's facts (for the flow's table)."""
 
-    def as_dict(self) -> dict[str, int]:
-        return {"action_reminders": self.reminders, "action_digests": int(self.digest)}
+    action_reminders: int = 0
+    action_digests: int = 0
+    rows: tuple[dict[str, Any], ...] = field(default=(), metadata=NOT_IN_JSON)
 
 
 def remind_actions(ctx: Context) -> ReminderResult:
     """Write the action reminders and the week's digest that are due now."""
     local = ctx.now().astimezone(ctx.settings.tz)
-    result = ReminderResult()
     if local.hour < SEND_HOUR:
-        return result
+        return ReminderResult()
     today = local.date()
     with ctx.uow() as uow:
         # Only an open action due within 14 days (or overdue) can have a reminder due: read
@@ -49,15 +49,15 @@ def remind_actions(ctx: Context) -> ReminderResult:
         due = uow.actions.list(overdue_on=horizon)
         languages = uow.members.languages([*_contacts(due), ctx.settings.mail_from])
         mails = [m for a in due for m in _reminders(a, today, languages)]
-        result.reminders = enqueue(uow, mails, settings=ctx.settings)
-        result.rows = [dict(m.data or {}) for m in mails]
+        reminders = enqueue(uow, mails, settings=ctx.settings)
         # The digest is weekly: counted while this week's is not written yet.
+        digests = 0
         if not is_queued(uow, _digest_key(local)):
             language = languages.get(ctx.settings.mail_from.lower(), DEFAULT_LANGUAGE)
             digest = _digest(ctx, uow, due, today, local, language)
-            result.digest = bool(digest and enqueue(uow, [digest], settings=ctx.settings))
+            digests = enqueue(uow, [digest], settings=ctx.settings) if digest else 0
         uow.commit()
-    return result
+    return ReminderResult(reminders, digests, tuple(dict(m.data or {}) for m in mails))
 
 
 def _digest_key(local: datetime) -> str:

@@ -14,12 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
-
-from sqlalchemy import Engine, update
-from sqlalchemy.exc import IntegrityError
 
 from accord.inbound.dsn import DeliveryReport
 from accord.inbound.parse import (
@@ -32,15 +28,8 @@ from accord.inbound.parse import (
 from accord.services.answering import RoundClosed, StaleText, record_decision
 from accord.services.context import Context
 from accord.services.outbox import Mail, enqueue
-from accord.services.reply_lookups import (
-    ReplyTarget,
-    answered_text,
-    find_target,
-    is_own,
-    outbox_row,
-    seen,
-)
-from storage import tables as t
+from accord.services.reply_lookups import answered_text, find_target, is_own, outbox_row, seen
+from storage.inbound import AlreadyRemembered, InboundMemo, ReplyTarget, SentMail
 from storage.uow import UnitOfWork
 
 # What became of a mail (ReplyOutcome.outcome; parse's AUTO_REPLY and BOUNCE are two more).
@@ -145,8 +134,8 @@ def _record(
     text_sha256: str | None,
 ) -> ReplyOutcome:
     """Record the decision; its transaction also remembers the mail (see _RememberingContext)."""
-    row = _memo(ctx, inbound, outcome)
-    recording = _RememberingContext(ctx.settings, ctx.actor, "email", _db=ctx.db, row=row)
+    memo = _memo(ctx, inbound, outcome)
+    recording = _RememberingContext(ctx.settings, ctx.actor, "email", _db=ctx.db, memo=memo)
     try:
         record_decision(
             recording,
@@ -161,7 +150,7 @@ def _record(
         name = CLOSED if isinstance(exc, RoundClosed) else STALE
         refused = replace(outcome, outcome=name, decision=None, detail=str(exc))
         return _settle(ctx, inbound, refused, target)
-    except IntegrityError:  # another poller remembered this mail first
+    except AlreadyRemembered:  # another poller remembered this mail first
         return ReplyOutcome(DUPLICATE, inbound.message_key)
     return outcome
 
@@ -185,25 +174,25 @@ def _commit(
 ) -> ReplyOutcome:
     try:
         with ctx.uow() as uow:
-            uow.session.execute(t.inbound_messages.insert().values(**_memo(ctx, inbound, outcome)))
+            uow.inbound.remember(_memo(ctx, inbound, outcome))
             for effect in effects:
                 effect(uow)
             uow.commit()
-    except IntegrityError:  # another poller remembered this mail first
+    except AlreadyRemembered:  # another poller remembered this mail first
         return ReplyOutcome(DUPLICATE, inbound.message_key)
     return outcome
 
 
-def _memo(ctx: Context, inbound: Inbound, outcome: ReplyOutcome) -> dict[str, Any]:
-    return {
-        "message_key": inbound.message_key,
-        "received_at": ctx.now(),
-        "sender": (inbound.sender or "")[:320] or None,
-        "outcome": outcome.outcome,
-        "round_id": outcome.round_id,
-        "member_id": outcome.member_id,
-        "detail": (outcome.detail or "")[:2000] or None,
-    }
+def _memo(ctx: Context, inbound: Inbound, outcome: ReplyOutcome) -> InboundMemo:
+    return InboundMemo(
+        message_key=inbound.message_key,
+        received_at=ctx.now(),
+        sender=(inbound.sender or "")[:320] or None,
+        outcome=outcome.outcome,
+        round_id=outcome.round_id,
+        member_id=outcome.member_id,
+        detail=(outcome.detail or "")[:2000] or None,
+    )
 
 
 def _log_rejection(ctx: Context, inbound: Inbound, target: ReplyTarget) -> Effect:
@@ -273,7 +262,7 @@ def _delivery_report(ctx: Context, inbound: Inbound, report: DeliveryReport) -> 
 
 
 def _log_report(
-    ctx: Context, inbound: Inbound, report: DeliveryReport, sent: Any, hard: bool
+    ctx: Context, inbound: Inbound, report: DeliveryReport, sent: SentMail, hard: bool
 ) -> Effect:
     def write(uow: UnitOfWork) -> None:
         uow.audit.append(
@@ -297,29 +286,11 @@ def _log_report(
     return write
 
 
-def _mark_undeliverable(uow: UnitOfWork, sent: Any, report: DeliveryReport) -> None:
+def _mark_undeliverable(uow: UnitOfWork, sent: SentMail, report: DeliveryReport) -> None:
     """The member gets no more mail; the bounced outbox row shows as failed in round status."""
-    uow.session.execute(
-        update(t.members).where(t.members.c.id == sent.member_id).values(undeliverable=True)
-    )
+    assert sent.member_id is not None  # a report about no member is unrelated
     failures = "; ".join(f"{s.status} {s.diagnostic}".strip() for s in report.recipients if s.hard)
-    uow.session.execute(
-        update(t.outbox)
-        .where(t.outbox.c.id == sent.id)
-        .values(status="failed", last_error=f"bounced: {failures}"[:2000])
-    )
-
-
-class _RememberingUnitOfWork(UnitOfWork):
-    """A unit of work that writes the inbound row just before it commits."""
-
-    def __init__(self, engine: Engine, row: Mapping[str, Any]) -> None:
-        super().__init__(engine)
-        self.row = row
-
-    def commit(self) -> None:
-        self.session.execute(t.inbound_messages.insert().values(**self.row))
-        super().commit()
+    uow.inbound.bounced(sent.member_id, sent.id, f"bounced: {failures}"[:2000])
 
 
 @dataclass
@@ -327,9 +298,9 @@ class _RememberingContext(Context):
     """The context `record_decision` is given: its one transaction also remembers the mail, so
     the decision and the mark that its mail was read are committed together or not at all."""
 
-    row: Mapping[str, Any] = field(default_factory=dict)
+    memo: InboundMemo | None = field(default=None)
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
-        if readonly:
-            return super().uow(readonly=True)
-        return _RememberingUnitOfWork(self.db.engine, self.row)
+        if readonly or self.memo is None:
+            return super().uow(readonly=readonly)
+        return self.db.remembering(self.memo)

@@ -4,44 +4,23 @@ it was read before, whether it is our own mail, and which text version its threa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import select
 
 from accord.config import Settings
 from accord.inbound.parse import Inbound
-from storage import tables as t
+from storage.inbound import ReplyTarget, SentMail
 from storage.uow import UnitOfWork
 
 _VERSION = re.compile(r":v(\d+)(?::|$)")
 
 
-@dataclass(frozen=True)
-class ReplyTarget:
-    """The (round, member) a mail is about."""
-
-    round_id: int
-    member_id: int
-    email: str
-    statement_id: int
-    mode: str
-
-    def ids(self) -> dict[str, int]:
-        return {"round_id": self.round_id, "member_id": self.member_id}
-
-
 def seen(uow: UnitOfWork, message_key: str) -> bool:
-    query = select(t.inbound_messages.c.message_key).where(
-        t.inbound_messages.c.message_key == message_key
-    )
-    return uow.session.execute(query).first() is not None
+    return uow.inbound.seen(message_key)
 
 
-def outbox_row(uow: UnitOfWork, message_id: str | None) -> Any:
+def outbox_row(uow: UnitOfWork, message_id: str | None) -> SentMail | None:
     if message_id is None:
         return None
-    return uow.session.execute(select(t.outbox).where(t.outbox.c.message_id == message_id)).first()
+    return uow.inbound.sent(message_id)
 
 
 def is_own(settings: Settings, uow: UnitOfWork, inbound: Inbound) -> bool:
@@ -52,48 +31,23 @@ def is_own(settings: Settings, uow: UnitOfWork, inbound: Inbound) -> bool:
 
 def find_target(uow: UnitOfWork, inbound: Inbound) -> ReplyTarget | None:
     """By reply key, or else by the nearest mail of ours the message answers."""
-    query = (
-        select(
-            t.recipients.c.round_id,
-            t.recipients.c.member_id,
-            t.members.c.email,
-            t.rounds.c.statement_id,
-            t.rounds.c.mode,
-        )
-        .join(t.members, t.members.c.id == t.recipients.c.member_id)
-        .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
-    )
     if inbound.reply_key:
-        row = uow.session.execute(
-            query.where(t.recipients.c.reply_key == inbound.reply_key)
-        ).first()
-        return ReplyTarget(**row._mapping) if row else None
+        return uow.inbound.target_by_key(inbound.reply_key)
     for sent in answered(uow, inbound):
-        row = uow.session.execute(
-            query.where(
-                t.recipients.c.round_id == sent.round_id,
-                t.recipients.c.member_id == sent.member_id,
-            )
-        ).first()
-        if row:
-            return ReplyTarget(**row._mapping)
+        assert sent.round_id is not None and sent.member_id is not None  # `answered`
+        target = uow.inbound.target(sent.round_id, sent.member_id)
+        if target:
+            return target
     return None
 
 
-def answered(uow: UnitOfWork, inbound: Inbound, target: ReplyTarget | None = None) -> list[Any]:
+def answered(
+    uow: UnitOfWork, inbound: Inbound, target: ReplyTarget | None = None
+) -> list[SentMail]:
     """Our outbox rows the mail answers (about one round and member), nearest first."""
     if not inbound.references:
         return []
-    query = select(t.outbox).where(
-        t.outbox.c.message_id.in_(inbound.references),
-        t.outbox.c.round_id.is_not(None),
-        t.outbox.c.member_id.is_not(None),
-    )
-    if target is not None:
-        query = query.where(
-            t.outbox.c.round_id == target.round_id, t.outbox.c.member_id == target.member_id
-        )
-    rows = {row.message_id: row for row in uow.session.execute(query)}
+    rows = {row.message_id: row for row in uow.inbound.answered(inbound.references, target)}
     return [rows[m] for m in inbound.references if m in rows]
 
 
@@ -103,10 +57,5 @@ def answered_text(uow: UnitOfWork, inbound: Inbound, target: ReplyTarget) -> str
     for sent in answered(uow, inbound, target):
         version = _VERSION.search(sent.dedupe_key)
         if version:
-            return uow.session.scalar(
-                select(t.statement_versions.c.sha256).where(
-                    t.statement_versions.c.statement_id == target.statement_id,
-                    t.statement_versions.c.number == int(version.group(1)),
-                )
-            )
+            return uow.inbound.version_sha256(target.statement_id, int(version.group(1)))
     return None

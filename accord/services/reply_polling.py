@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from accord.config import Settings
@@ -15,6 +17,7 @@ from accord.services.context import Context
 from accord.services.delivery import deliver
 from accord.services.replies import ERROR, LATER, UNRELATED, ReplyOutcome, process_reply
 from accord.services.reply_lookups import answered
+from accord.services.results import INLINE_IN_JSON, NOT_IN_JSON_IF_NONE
 from statemachines.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -36,18 +39,28 @@ def mailbox_settings(settings: Settings) -> MailboxSettings:
     )
 
 
-def poll_mailbox(ctx: Context, *, limit: int = 500, deliver_mail: bool = True) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PollResult:
+    """A poll (`accord replies poll --json`): `messages` in all, then how many had each outcome
+    (by name; only those that occurred), then `mail`, what delivery did (when it ran)."""
+
+    messages: int
+    outcomes: Mapping[str, int] = field(metadata=INLINE_IN_JSON)
+    mail: Mapping[str, Any] | None = field(default=None, metadata=NOT_IN_JSON_IF_NONE)
+
+
+def poll_mailbox(ctx: Context, *, limit: int = 500, deliver_mail: bool = True) -> PollResult:
     """Read the new mail of the folder once, then send the receipts and explanations it caused.
 
-    Counts per outcome (`later`: over `limit`, left for the next poll), `messages` in all, and
-    `mail` (what delivery did). Delivery failing (SMTP down) loses nothing: the replies are
-    recorded and their mail stays pending for `sweep`.
+    Counts per outcome (`later`: over `limit`, left for the next poll). Delivery failing (SMTP
+    down) loses nothing: the replies are recorded and their mail stays pending for `sweep`.
     """
     counts = asyncio.run(_read_folder(ctx, mailbox_settings(ctx.settings), limit))
-    result: dict[str, Any] = {"messages": sum(counts.values()), **dict(sorted(counts.items()))}
-    if deliver_mail:
-        result["mail"] = _deliver(ctx)
-    return result
+    return PollResult(
+        messages=sum(counts.values()),
+        outcomes=dict(sorted(counts.items())),
+        mail=_deliver(ctx) if deliver_mail else None,
+    )
 
 
 async def _read_folder(ctx: Context, settings: MailboxSettings, limit: int) -> Counter[str]:

@@ -7,22 +7,16 @@ outbox, threaded to each member's invitation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import func, select, update
 
 from accord.services.context import Context
 from accord.services.outbox import Mail, asking_message_ids, enqueue
-from accord.services.rounds import close_if_due, locked_round
+from accord.services.rounds import close_if_due
 from statemachines import rounds as rules
 from statemachines.reminders import ReminderSchedule
 from statemachines.rounds import OPEN, Round
-from storage import tables as t
 from storage.uow import UnitOfWork
-
-# When a recipient was last asked; rows moved from a database before schema 0005 may lack it.
-_ASKED_AT = func.coalesce(t.recipients.c.asked_at, t.rounds.c.created_at).label("asked_at")
-_TALLY_COLUMNS = [t.rounds.c[f"tally_{key}"] for key in rules.TALLY_KEYS]
 
 
 def reminder_schedule(ctx: Context) -> ReminderSchedule:
@@ -36,25 +30,9 @@ def due_reminders(
     uow: UnitOfWork, rnd: Round, now: datetime, schedule: ReminderSchedule
 ) -> list[tuple[int, str, int]]:
     """(member id, email, reminder number) of silent recipients whose next reminder is due."""
-    query = (
-        select(
-            t.recipients.c.member_id,
-            t.members.c.email,
-            t.recipients.c.reminders_sent,
-            _ASKED_AT,
-            t.recipients.c.last_reminded_at,
-        )
-        .join(t.members)
-        .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
-        .where(
-            t.recipients.c.round_id == rnd.id,
-            t.recipients.c.decision.is_(None),
-            t.members.c.undeliverable.is_(False),
-        )
-    )
     return [
         (r.member_id, r.email, r.reminders_sent + 1)
-        for r in uow.session.execute(query)
+        for r in uow.recipients.silent(rnd.id)
         if schedule.due(rnd.deadline, r.asked_at, r.last_reminded_at, now)
     ]
 
@@ -77,16 +55,20 @@ def remind(ctx: Context, uow: UnitOfWork, rnd: Round, now: datetime) -> int:
         for member_id, email, n in due
     ]
     enqueue(uow, mails, settings=ctx.settings)
-    for member_id, _email, n in due:
-        uow.session.execute(
-            update(t.recipients)
-            .where(t.recipients.c.round_id == rnd.id, t.recipients.c.member_id == member_id)
-            .values(reminders_sent=n, last_reminded_at=now)
-        )
+    uow.recipients.reminded(rnd.id, [(member_id, n) for member_id, _email, n in due], now)
     return len(due)
 
 
-def sweep_rounds(ctx: Context) -> dict[str, int]:
+@dataclass(frozen=True)
+class RoundSweep:
+    """What a sweep of the rounds did (the first keys of `accord sweep --json`)."""
+
+    open_rounds: int
+    closed: int
+    reminders: int
+
+
+def sweep_rounds(ctx: Context) -> RoundSweep:
     """Close what is due and write due reminders, one round per transaction. The rounds with
     nothing due (most of them, most of the time) are told apart by reading the open rounds (their
     tallies included) and the reminders already sent, and get no transaction."""
@@ -96,7 +78,7 @@ def sweep_rounds(ctx: Context) -> dict[str, int]:
     closed = reminded = 0
     for round_id in due_ids:
         with ctx.uow() as uow:
-            rnd = locked_round(uow, round_id)
+            rnd = uow.recipients.locked_round(round_id)
             if rnd.state != OPEN:
                 continue
             before = rnd.state
@@ -106,19 +88,13 @@ def sweep_rounds(ctx: Context) -> dict[str, int]:
             else:
                 closed += 1
             uow.commit()
-    return {"open_rounds": len(open_ids), "closed": closed, "reminders": reminded}
+    return RoundSweep(open_rounds=len(open_ids), closed=closed, reminders=reminded)
 
 
 def _rounds_to_move(ctx: Context, uow: UnitOfWork, now: datetime) -> tuple[list[int], list[int]]:
     """The open rounds' ids, and those of the rounds that are due to close or have a reminder
     due (what `close_if_due` and `due_reminders` would find, read for all rounds at once)."""
-    open_rounds = list(uow.session.execute(_OPEN_ROUNDS))
-    if not open_rounds:
-        return [], []
-    # When each round's silent recipients were asked and last reminded (few distinct pairs)
-    silent: dict[int, set[tuple[datetime, datetime | None]]] = {}
-    for round_id, asked_at, reminded_at in uow.session.execute(_OPEN_SILENT):
-        silent.setdefault(round_id, set()).add((asked_at, reminded_at))
+    open_rounds = uow.recipients.open_rounds()
     schedule = reminder_schedule(ctx)
     due = []
     for rnd in open_rounds:
@@ -127,33 +103,6 @@ def _rounds_to_move(ctx: Context, uow: UnitOfWork, now: datetime) -> tuple[list[
         if rules.close_reason(rule, tally, rnd.deadline, now, rnd.mode):
             due.append(rnd.id)
             continue
-        if any(
-            schedule.due(rnd.deadline, asked, reminded, now)
-            for asked, reminded in silent.get(rnd.id, ())
-        ):
+        if any(schedule.due(rnd.deadline, asked, reminded, now) for asked, reminded in rnd.silent):
             due.append(rnd.id)
     return [rnd.id for rnd in open_rounds], due
-
-
-_OPEN_ROUNDS = (
-    select(
-        t.rounds.c.id,
-        t.rounds.c.rule,
-        t.rounds.c.mode,
-        t.rounds.c.deadline,
-        *_TALLY_COLUMNS,
-    )
-    .where(t.rounds.c.state == OPEN)
-    .order_by(t.rounds.c.id)
-)
-_OPEN_SILENT = (
-    select(t.recipients.c.round_id, _ASKED_AT, t.recipients.c.last_reminded_at)
-    .distinct()
-    .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
-    .join(t.members, t.members.c.id == t.recipients.c.member_id)
-    .where(
-        t.rounds.c.state == OPEN,
-        t.recipients.c.decision.is_(None),
-        t.members.c.undeliverable.is_(False),
-    )
-)

@@ -3,25 +3,42 @@ withdraw (close open rounds, tell the endorsers, mark a published page withdrawn
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-
 from accord.services.context import Context
 from accord.services.outbox import Mail, enqueue
-from accord.services.publish import withdraw_publication
+from accord.services.publish import Unpublished, withdraw_publication
+from accord.services.results import INLINE_IN_JSON, plain
 from accord.services.rounds import close_with_reason
 from accord.services.statements import known_kinds, statement_dict
-from statemachines import rounds as rules
 from statemachines.errors import InvalidInput
 from statemachines.rounds import OPEN, Round
 from statemachines.statements import PUBLISHED, Statement
-from storage import tables as t
 from storage.uow import UnitOfWork
 
 
-def revise_statement(ctx: Context, statement_id: int, body: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Revised:
+    """The statement with its new version (its document's keys in JSON), and how many members
+    were asked again."""
+
+    statement: dict[str, Any] = field(metadata=INLINE_IN_JSON)
+    reasked: int
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """The withdrawn statement, how many endorsers were told, and the published page that now
+    says it was withdrawn (None: it was not published)."""
+
+    statement: dict[str, Any] = field(metadata=INLINE_IN_JSON)
+    notified: int
+    page: str | None
+
+
+def revise_statement(ctx: Context, statement_id: int, body: str) -> Revised:
     """A new text version. In an open round, earlier answers become stale and every recipient
     is asked again with the difference; links to the old text stop working."""
     now = ctx.now()
@@ -46,9 +63,7 @@ def revise_statement(ctx: Context, statement_id: int, body: str) -> dict[str, An
             payload={"version": version.number, "previous": previous.sha256, "reasked": asked},
         )
         uow.commit()
-        result = statement_dict(statement, known_kinds(uow))
-        result["reasked"] = asked
-        return result
+        return Revised(statement_dict(statement, known_kinds(uow)), reasked=asked)
 
 
 def _reask(
@@ -56,44 +71,28 @@ def _reask(
 ) -> int:
     rnd.text_sha256, rnd.version_number = sha, number
     rnd.ask(rnd.counts.recipients)
-    uow.session.execute(
-        update(t.recipients)
-        .where(t.recipients.c.round_id == rnd.id)
-        .values(
-            decision=None,
-            decision_sha256=None,
-            comment=None,
-            decided_at=None,
-            reminders_sent=0,
-            asked_at=ctx.now(),
-        )
-    )
-    query = (
-        select(t.recipients.c.member_id, t.members.c.email)
-        .join(t.members)
-        .where(t.recipients.c.round_id == rnd.id, t.members.c.undeliverable.is_(False))
-    )
+    uow.recipients.ask_again(rnd.id, ctx.now())
     mails = [
         Mail(
-            dedupe_key=f"revision:{rnd.id}:{member_id}:v{number}",
+            dedupe_key=f"revision:{rnd.id}:{member.id}:v{number}",
             purpose="revision",
-            to_addr=email,
+            to_addr=member.email,
             round_id=rnd.id,
-            member_id=member_id,
+            member_id=member.id,
             statement_id=rnd.statement_id,
             data={"previous_sha256": previous_sha},
         )
-        for member_id, email in uow.session.execute(query)
+        for member in uow.recipients.deliverable(rnd.id)
     ]
     return enqueue(uow, mails, settings=ctx.settings)
 
 
-def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str, Any]:
+def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> Withdrawn:
     """Withdraw with a reason: open rounds close, those who had endorsed are told."""
     now = ctx.now()
     with ctx.uow() as uow:
         statement = uow.statements.get(statement_id)
-        endorsers = _endorsers_of(uow, statement.id)
+        endorsers = uow.recipients.endorsers(statement.id)
         was_published = statement.state == PUBLISHED
         statement.fire("withdraw", reason=reason)
         for rnd in uow.rounds.for_statement(statement.id):
@@ -103,18 +102,18 @@ def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str
             uow,
             [
                 Mail(
-                    dedupe_key=f"withdrawal:{statement.id}:{member_id}",
+                    dedupe_key=f"withdrawal:{statement.id}:{member.id}",
                     purpose="withdrawal",
-                    to_addr=email,
-                    member_id=member_id,
+                    to_addr=member.email,
+                    member_id=member.id,
                     statement_id=statement.id,
                     data={"reason": statement.withdraw_reason},
                 )
-                for member_id, email in endorsers
+                for member in endorsers
             ],
             settings=ctx.settings,
         )
-        unpublished = _unpublished(ctx, statement, now, was_published)
+        unpublished = _unpublished(ctx, statement, now) if was_published else None
         ctx.record(
             uow,
             entity_type="statement",
@@ -124,39 +123,24 @@ def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> dict[str
             payload={
                 "reason": statement.withdraw_reason,
                 "notified": len(endorsers),
-                **unpublished,
+                **({"publication": plain(unpublished)} if unpublished else {}),
             },
         )
         uow.commit()
-        result = statement_dict(statement, known_kinds(uow))
-        result["notified"] = len(endorsers)
-        result["page"] = unpublished["publication"]["page"] if unpublished else None
-        return result
+        return Withdrawn(
+            statement_dict(statement, known_kinds(uow)),
+            notified=len(endorsers),
+            page=unpublished.page if unpublished else None,
+        )
 
 
-def _unpublished(
-    ctx: Context, statement: Statement, now: datetime, was_published: bool
-) -> dict[str, Any]:
-    """A published statement's page, certificate and feed entry say it was withdrawn; what the
-    decision record keeps of that change."""
-    if not was_published:
-        return {}
-    change = withdraw_publication(
+def _unpublished(ctx: Context, statement: Statement, now: datetime) -> Unpublished | None:
+    """A published statement's page, certificate and feed entry say it was withdrawn (None:
+    no page was found)."""
+    return withdraw_publication(
         ctx.settings.home / "site",
         statement.slug,
         at=now,
         reason=statement.withdraw_reason or "",
         public_url=ctx.settings.public_url,
     )
-    return {"publication": change} if change else {}
-
-
-def _endorsers_of(uow: UnitOfWork, statement_id: int) -> list[tuple[int, str]]:
-    query = (
-        select(t.members.c.id, t.members.c.email)
-        .distinct()
-        .join(t.recipients, t.recipients.c.member_id == t.members.c.id)
-        .join(t.rounds, t.rounds.c.id == t.recipients.c.round_id)
-        .where(t.rounds.c.statement_id == statement_id, t.recipients.c.decision == rules.ENDORSE)
-    )
-    return [(r.id, r.email) for r in uow.session.execute(query)]

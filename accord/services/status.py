@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,7 +52,44 @@ _BUDGET = (
 )
 
 
-def round_status(settings: Settings, round_id: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RecipientState:
+    """A recipient in a round's document: their answer, reminders and the delivery of their
+    newest request (None: never mailed, undeliverable when asked)."""
+
+    email: str
+    name: str
+    decision: str | None
+    comment: str | None
+    decided_at: str | None
+    reminders_sent: int
+    undeliverable: bool
+    delivery: str | None = None
+
+
+@dataclass(frozen=True)
+class RoundDocument:
+    """A round as `accord rounds status --json` prints it (docs/architecture.md, JSON shapes)."""
+
+    id: int
+    statement_id: int
+    group: str | None
+    mode: str
+    state: str
+    outcome: str | None
+    close_reason: str | None
+    rule: str
+    deadline: str
+    version: int
+    text_sha256: str
+    flagged_political: bool
+    tally: rules.Tally
+    delivery: dict[str, int]
+    queue: dict[str, Any]
+    recipients: tuple[RecipientState, ...]
+
+
+def round_status(settings: Settings, round_id: int) -> RoundDocument:
     """`accord rounds status`: the round's document, read without SQLAlchemy where possible."""
     with _reading(settings.db_url) as reader:
         return round_document(reader, round_id, settings)
@@ -68,7 +106,7 @@ def queue(reader: Reader, settings: Settings, delivery: dict[str, int]) -> dict[
     return {"waiting": waiting, "next_batch_at": next_at.isoformat() if next_at else None}
 
 
-def round_document(reader: Reader, round_id: int, settings: Settings) -> dict[str, Any]:
+def round_document(reader: Reader, round_id: int, settings: Settings) -> RoundDocument:
     found = reader.rows(_ROUND, round_id)
     if not found:
         raise NotFound(f"no round with id {round_id}")
@@ -92,35 +130,35 @@ def round_document(reader: Reader, round_id: int, settings: Settings) -> dict[st
     ):
         decided = utc(decided_at)
         recipients.append(
-            {
-                "email": email,
-                "name": name,
-                "decision": decision,
-                "comment": comment,
-                "decided_at": decided.isoformat() if decided else None,
-                "reminders_sent": reminders,
-                "undeliverable": bool(undeliverable),
-            }
+            RecipientState(
+                email=email,
+                name=name,
+                decision=decision,
+                comment=comment,
+                decided_at=decided.isoformat() if decided else None,
+                reminders_sent=reminders,
+                undeliverable=bool(undeliverable),
+            )
         )
     counts = delivery(reader, round_id)
-    return {
-        "id": id_,
-        "statement_id": statement_id,
-        "group": group,
-        "mode": mode,
-        "state": state,
-        "outcome": outcome,
-        "close_reason": close_reason,
-        "rule": rule,
-        "deadline": utc(deadline).isoformat(),  # type: ignore[union-attr]
-        "version": version,
-        "text_sha256": text_sha256,
-        "flagged_political": bool(flagged_political),
-        "tally": rules.tally(r["decision"] for r in recipients).as_dict(),
-        "delivery": counts,
-        "queue": queue(reader, settings, counts),
-        "recipients": with_invitation_delivery(recipients, invitation_delivery(reader, round_id)),
-    }
+    return RoundDocument(
+        id=id_,
+        statement_id=statement_id,
+        group=group,
+        mode=mode,
+        state=state,
+        outcome=outcome,
+        close_reason=close_reason,
+        rule=rule,
+        deadline=utc(deadline).isoformat(),  # type: ignore[union-attr]
+        version=version,
+        text_sha256=text_sha256,
+        flagged_political=bool(flagged_political),
+        tally=rules.tally(r.decision for r in recipients),
+        delivery=counts,
+        queue=queue(reader, settings, counts),
+        recipients=with_invitation_delivery(recipients, invitation_delivery(reader, round_id)),
+    )
 
 
 def delivery(reader: Reader, round_id: int) -> dict[str, int]:
@@ -145,10 +183,10 @@ def invitation_delivery(reader: Reader, round_id: int) -> dict[str, str]:
 
 
 def with_invitation_delivery(
-    recipients: list[dict[str, Any]], delivered: dict[str, str]
-) -> list[dict[str, Any]]:
+    recipients: list[RecipientState], delivered: dict[str, str]
+) -> tuple[RecipientState, ...]:
     """Each recipient with `delivery`: None for one never mailed (undeliverable when asked)."""
-    return [{**r, "delivery": delivered.get(r["email"])} for r in recipients]
+    return tuple(replace(r, delivery=delivered.get(r.email)) for r in recipients)
 
 
 @contextmanager

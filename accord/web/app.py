@@ -352,7 +352,7 @@ def _add_link_routes(
     )
     async def confirmation(token: str) -> HTMLResponse:
         """The page a member's link opens; shows, never records."""
-        return pages.render("reply", **await reply_page(ctx, store, token))
+        return pages.render("reply", **vars(await reply_page(ctx, store, token)))
 
     @app.post(
         "/r/{token}",
@@ -364,7 +364,7 @@ def _add_link_routes(
         """Record the pressed button (a refusal is the one the GET would show)."""
         form = await read_answer_form(request)
         recorded = await answer_by_link(ctx, store, token, form.decision, form.comment)
-        page = pages.render("recorded", **recorded)
+        page = pages.render("recorded", **vars(recorded))
         page.background = BackgroundTask(courier.wake)  # once the page is sent: the receipt
         return page
 

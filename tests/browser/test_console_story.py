@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from accord.services.context import Context
 from accord.services.members import import_members
+from accord.services.results import plain
 from accord.services.rounds import round_status
 from tests.browser.conftest import log_in
 from tests.conftest import FIXTURES, SAMPLE_REPORT
@@ -79,7 +80,7 @@ def test_draft_circulate_watch_the_tally_close_and_publish(
     tally = page.locator('td.tally[data-round="1"]')
     expect(tally).to_contain_text("0 endorse")
     member = browser.new_context()
-    status = round_status(ctx, 1)
+    status = plain(round_status(ctx, 1))
     with ctx.uow(readonly=True) as uow:
         members = {m.email: m.id for m in uow.members.list()}
     rnd = OpenRound(ctx, 1, 1, status["text_sha256"], members)

@@ -20,6 +20,7 @@ from accord.services.context import Context
 from accord.services.delivery import deliver
 from accord.services.demo import SAMPLE_REPORT
 from accord.services.members import import_members
+from accord.services.results import plain
 from accord.services.rounds import start_round
 from accord.services.statements import draft_statement
 from tests.cli import run
@@ -41,13 +42,15 @@ def endorsed_statement() -> int:
     statement = draft_statement(
         ctx, title="Human Rights Day 2026", kind="awareness-day", body="Rights are universal.\n"
     ).id
-    rnd = start_round(
-        ctx,
-        statement_id=statement,
-        group="Advisory Group",
-        rule="majority",
-        deadline=FIXED_NOW + timedelta(days=10),
-        mode="endorse",
+    rnd = plain(
+        start_round(
+            ctx,
+            statement_id=statement,
+            group="Advisory Group",
+            rule="majority",
+            deadline=FIXED_NOW + timedelta(days=10),
+            mode="endorse",
+        )
     )
     for email in EMAILS:
         answer(ctx, rnd["id"], email, "endorse")

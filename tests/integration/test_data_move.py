@@ -16,6 +16,7 @@ from accord.services.answering import record_decision
 from accord.services.context import Context
 from accord.services.data import export_data, import_data
 from accord.services.members import import_members
+from accord.services.results import plain
 from accord.services.rounds import start_round
 from accord.services.setup import DEFAULT_KINDS
 from accord.services.statements import draft_statement
@@ -54,12 +55,14 @@ def _populate(ctx: Context) -> None:
     statement = draft_statement(
         ctx, title="Migrants Day", kind="awareness-day", body="We, the members… «é»\n"
     )
-    rnd = start_round(
-        ctx,
-        statement_id=statement.id,
-        group="Advisory Group",
-        rule="majority",
-        deadline=FIXED_NOW + timedelta(days=5),
+    rnd = plain(
+        start_round(
+            ctx,
+            statement_id=statement.id,
+            group="Advisory Group",
+            rule="majority",
+            deadline=FIXED_NOW + timedelta(days=5),
+        )
     )
     with ctx.uow(readonly=True) as uow:
         first = uow.members.list()[0]

@@ -33,6 +33,7 @@ from accord.services.composing import PERSONAL, Composer
 from accord.services.context import Context
 from accord.services.links import read_token
 from accord.services.members import import_members
+from accord.services.results import plain as plain_data
 from accord.services.round_reminders import sweep_rounds
 from accord.services.rounds import close_round, round_status, start_round
 from accord.services.statements import draft_statement, kind_meaning, kinds_named
@@ -51,8 +52,10 @@ TEXT = "On International Migrants Day, the members of the Advisory Group recall.
 def _round(ctx: Context, title: str = "International Migrants Day 2023") -> dict[str, Any]:
     import_members(ctx, FIXTURES / "members.csv")
     statement = draft_statement(ctx, title=title, kind="awareness-day", body=TEXT).id
-    return start_round(
-        ctx, statement_id=statement, group="Advisory Group", rule="majority", deadline=DEADLINE
+    return plain_data(
+        start_round(
+            ctx, statement_id=statement, group="Advisory Group", rule="majority", deadline=DEADLINE
+        )
     )
 
 
@@ -79,18 +82,22 @@ def test_status_read_by_the_driver_is_the_round_status(ctx, monkeypatch) -> None
     _answer(ctx, rnd["id"], members[0], "endorse")
     _answer(ctx, rnd["id"], members[1], "decline", "political: not for us")
     assert plain.handles(ctx.settings.db_url)  # both test databases are opened by the driver
-    read = status.round_status(ctx.settings, rnd["id"])
+    read = plain_data(status.round_status(ctx.settings, rnd["id"]))
     assert read["queue"] == {"waiting": 9, "next_batch_at": None}  # 7 asked, 2 receipts
-    assert read == round_status(ctx, rnd["id"])
+    assert read == plain_data(round_status(ctx, rnd["id"]))
     assert read["tally"] == {"endorse": 1, "decline": 1, "abstain": 0, "pending": 5}
     assert read["deadline"] == DEADLINE.isoformat()
     decided = [r["decided_at"] for r in read["recipients"] if r["decision"]]
     assert len(decided) == 2 and all(d.endswith("+00:00") for d in decided)
-    closed = close_round(ctx, rnd["id"])
-    assert status.round_status(ctx.settings, rnd["id"]) == round_status(ctx, rnd["id"]) == closed
+    closed = plain_data(close_round(ctx, rnd["id"]))
+    assert (
+        plain_data(status.round_status(ctx.settings, rnd["id"]))
+        == plain_data(round_status(ctx, rnd["id"]))
+        == closed
+    )
     # A URL storage.plain leaves to SQLAlchemy gets the same document.
     monkeypatch.setattr(plain, "handles", lambda url: False)
-    assert status.round_status(ctx.settings, rnd["id"]) == closed
+    assert plain_data(status.round_status(ctx.settings, rnd["id"])) == closed
     with pytest.raises(NotFound):
         status.round_status(ctx.settings, rnd["id"] + 1)
 
@@ -162,7 +169,7 @@ def test_the_reply_page_read_in_one_query_is_the_page_read_the_long_way(ctx) -> 
         )
         claims = read_token(secret, token, ctx.now())
         one_query = answering.reply_page(ctx, SyncAnswerStore(ctx.db), token)
-        assert answering.finished(one_query) == _page_the_long_way(ctx, claims)
+        assert plain_data(answering.finished(one_query)) == _page_the_long_way(ctx, claims)
 
 
 def _page_the_long_way(ctx: Context, claims: Any) -> dict[str, Any]:
@@ -263,17 +270,17 @@ def test_the_sweep_moves_the_same_rounds_as_visiting_each(ctx) -> None:
     soon = Context(
         ctx.settings.model_copy(update={"now": DEADLINE - timedelta(days=2)}), _db=ctx.db
     )
-    result = sweep_rounds(soon)
+    result = plain_data(sweep_rounds(soon))
     assert result["open_rounds"] == 2
     assert result["closed"] == 0
     assert result["reminders"] == len(_members(ctx, first["id"]))
-    assert sweep_rounds(soon)["reminders"] == 0  # at most once each
+    assert plain_data(sweep_rounds(soon))["reminders"] == 0  # at most once each
     # After the first deadline: the first round closes, the second stays open.
     later = Context(
         ctx.settings.model_copy(update={"now": DEADLINE + timedelta(hours=1)}), _db=ctx.db
     )
-    assert sweep_rounds(later) == {"open_rounds": 2, "closed": 1, "reminders": 0}
-    assert round_status(ctx, first["id"])["state"] == "closed"
+    assert plain_data(sweep_rounds(later)) == {"open_rounds": 2, "closed": 1, "reminders": 0}
+    assert plain_data(round_status(ctx, first["id"]))["state"] == "closed"
 
 
 def _digest_from_every_open_action(ctx: Context) -> dict[str, Any]:
@@ -325,7 +332,7 @@ def test_the_digest_counted_in_sql_is_the_digest_of_every_open_action(ctx) -> No
         uow.commit()
     expected = _digest_from_every_open_action(ctx)
     assert expected["overdue_total"] and expected["unscheduled"] and len(expected["states"]) > 1
-    assert remind_actions(ctx).digest
+    assert remind_actions(ctx).action_digests
     with ctx.uow(readonly=True) as uow:
         [digest] = uow.session.scalars(
             select(t.outbox.c.data).where(t.outbox.c.purpose == "action_digest")

@@ -45,7 +45,7 @@ def test_a_round_start_reports_its_progress_as_it_asks_members(
     ctx: Context, tmp_path: Path
 ) -> None:
     import_members(ctx, big_file(tmp_path, 2_100))
-    statement = draft_statement(ctx, title="T", kind="awareness-day", body=TEXT)["id"]
+    statement = draft_statement(ctx, title="T", kind="awareness-day", body=TEXT).id
     calls: list[tuple[int, int]] = []
     started = start_round(
         ctx,

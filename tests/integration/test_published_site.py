@@ -16,6 +16,7 @@ from accord.services.answering import record_decision
 from accord.services.context import Context
 from accord.services.members import import_members
 from accord.services.publish import publish_statement
+from accord.services.results import plain
 from accord.services.rounds import close_round, start_round
 from accord.services.statement_rounds import withdraw_statement
 from accord.services.statements import draft_statement
@@ -40,16 +41,23 @@ def published(ctx: Context) -> int:
     statement_id = draft_statement(
         ctx, title="International Migrants Day 2023", kind="awareness-day", body="We recall.\n"
     ).id
-    rnd = start_round(
-        ctx,
-        statement_id=statement_id,
-        group="Advisory Group",
-        rule="majority",
-        deadline=FIXED_NOW + timedelta(days=10),
+    rnd = plain(
+        start_round(
+            ctx,
+            statement_id=statement_id,
+            group="Advisory Group",
+            rule="majority",
+            deadline=FIXED_NOW + timedelta(days=10),
+        )
     )["id"]
     for name in ENDORSERS:
         record_decision(
-            ctx, round_id=rnd, member_id=ids[name], decision="endorse", comment="", channel="link"
+            ctx,
+            round_id=rnd,
+            member_id=ids[name],
+            decision="endorse",
+            comment="",
+            channel="link",
         )
     close_round(ctx, rnd)
     publish_statement(ctx, statement_id)

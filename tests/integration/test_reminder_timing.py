@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from accord.services.context import Context
+from accord.services.results import plain
 from accord.services.round_reminders import sweep_rounds
 from storage import tables as t
 from tests.conftest import FIXED_NOW
@@ -28,7 +29,7 @@ def reminded_at(ctx: Context, length: timedelta) -> list[timedelta]:
     moments = [FIXED_NOW + timedelta(minutes=5)]
     while moments[-1] + SWEEP_EVERY < FIXED_NOW + length:
         moments.append(moments[-1] + SWEEP_EVERY)
-    return [m - FIXED_NOW for m in moments if sweep_rounds(at(ctx, m))["reminders"]]
+    return [m - FIXED_NOW for m in moments if plain(sweep_rounds(at(ctx, m)))["reminders"]]
 
 
 def reminder_numbers(ctx: Context) -> list[int]:
@@ -62,9 +63,9 @@ def test_a_late_sweep_sends_one_reminder_for_all_the_points_it_missed(ctx: Conte
     deadline: datetime = FIXED_NOW + 14 * DAY
     rnd = start(ctx, draft(ctx), deadline=deadline)
     silent = len(rnd["recipients"])
-    assert sweep_rounds(at(ctx, FIXED_NOW + timedelta(minutes=5)))["reminders"] == 0
+    assert plain(sweep_rounds(at(ctx, FIXED_NOW + timedelta(minutes=5))))["reminders"] == 0
     # The workers were down from then until 12 hours before the deadline: both points passed.
-    assert sweep_rounds(at(ctx, deadline - 12 * HOUR))["reminders"] == silent
-    assert sweep_rounds(at(ctx, deadline - 6 * HOUR))["reminders"] == 0
-    assert sweep_rounds(at(ctx, deadline - HOUR))["reminders"] == 0
+    assert plain(sweep_rounds(at(ctx, deadline - 12 * HOUR)))["reminders"] == silent
+    assert plain(sweep_rounds(at(ctx, deadline - 6 * HOUR)))["reminders"] == 0
+    assert plain(sweep_rounds(at(ctx, deadline - HOUR)))["reminders"] == 0
     assert reminder_numbers(ctx) == [1]

@@ -36,6 +36,7 @@ from accord.inbound.imap import DONE, Mailbox, MailboxError, MailboxSettings
 from accord.services.context import Context
 from accord.services.members import import_members
 from accord.services.reply_polling import mailbox_settings, poll_mailbox
+from accord.services.results import plain
 from accord.services.rounds import close_round, round_status, start_round
 from accord.services.statement_rounds import revise_statement
 from accord.services.statements import draft_statement
@@ -196,7 +197,7 @@ def reading(ctx: Context, server: ImapServer, **more: Any) -> Context:
 def open_round(ctx: Context, title: str = "International Migrants Day 2023", **kw: Any) -> int:
     statement = draft_statement(ctx, title=title, kind="awareness-day", body=TEXT).id
     args = {"group": "Advisory Group", "rule": "majority", "deadline": DEADLINE, **kw}
-    return int(start_round(ctx, statement_id=statement, **args)["id"])
+    return int(plain(start_round(ctx, statement_id=statement, **args))["id"])
 
 
 def addressee(ctx: Context, round_id: int, who: str, purpose: str = "invitation") -> dict[str, str]:
@@ -294,7 +295,7 @@ def test_every_quoting_style_records_its_decision_once(ctx, members, imap_server
     for round_id, name, who, _decision, _comment in plan:
         deliver_to(imap_server, folder, mail(name, **addressee(ctx, round_id, who)))
 
-    result = poll_mailbox(ctx, deliver_mail=False)
+    result = plain(poll_mailbox(ctx, deliver_mail=False))
 
     assert result == {"messages": 9, "recorded": 9}
     for round_id, name, who, decision, comment in plan:
@@ -302,13 +303,13 @@ def test_every_quoting_style_records_its_decision_once(ctx, members, imap_server
         assert (got_decision, channel) == (decision, "email"), name
         assert (comment in got_comment) if comment else got_comment is None, (name, got_comment)
         assert not any(quoted in (got_comment or "") for quoted in QUOTED), (name, got_comment)
-    status = round_status(ctx, first)
+    status = plain(round_status(ctx, first))
     assert status["tally"] == {"endorse": 3, "decline": 3, "abstain": 1, "pending": 0}
     assert status["flagged_political"] is True  # "Decline political: ..."
     assert len(outbox(ctx, "receipt")) == 9  # the same receipt as a link answer
     assert unread(imap_server, folder) == set()
 
-    assert poll_mailbox(ctx, deliver_mail=False) == {"messages": 0}
+    assert plain(poll_mailbox(ctx, deliver_mail=False)) == {"messages": 0}
     assert count(ctx, t.decisions) == 9
 
 
@@ -335,7 +336,7 @@ def test_mail_that_is_not_an_answer_records_nothing_and_robots_get_no_answer(
         mail("dsn_bounce.eml", **to["vesna"]),
     )
 
-    result = poll_mailbox(ctx, deliver_mail=False)
+    result = plain(poll_mailbox(ctx, deliver_mail=False))
 
     assert result == {
         "messages": 10,
@@ -369,21 +370,21 @@ def test_mail_that_is_not_an_answer_records_nothing_and_robots_get_no_answer(
     assert [(e.entity_type, e.channel) for e in bounced] == [("member", "email")]
     assert json.loads(bounced[0].payload)["statuses"][0]["status"] == "5.1.1"
 
-    status = round_status(ctx, round_id)
+    status = plain(round_status(ctx, round_id))
     assert [r["email"] for r in status["recipients"] if r["undeliverable"]] == [
         to["vesna"]["member"]
     ]
     assert status["delivery"]["failed"] == 1
     assert count(ctx, t.inbound_messages) == 8  # all but the unrelated mail and the copy
     assert unread(imap_server, ctx.settings.imap_folder) == {"<news-2023-10@intercultural.example>"}
-    assert poll_mailbox(ctx, deliver_mail=False) == {"messages": 1, "unrelated": 1}
+    assert plain(poll_mailbox(ctx, deliver_mail=False)) == {"messages": 1, "unrelated": 1}
     assert count(ctx, t.decisions) == 1
 
 
 def test_a_changed_text_a_closed_round_and_a_consultation(ctx, members, imap_server) -> None:
     ctx = reading(ctx, imap_server)
     round_id = open_round(ctx)
-    statement_id = round_status(ctx, round_id)["statement_id"]
+    statement_id = plain(round_status(ctx, round_id))["statement_id"]
     revise_statement(ctx, statement_id, TEXT + "We call on cities to act.\n")
     consultation = open_round(ctx, title="A kind of message", mode="consult")
     folder = ctx.settings.imap_folder
@@ -396,7 +397,11 @@ def test_a_changed_text_a_closed_round_and_a_consultation(ctx, members, imap_ser
         reply(ctx, consultation, "ingrid", "Concerns: too close to elections", to=CONSULTED),
         reply(ctx, consultation, "joanna", "Yes", to=CONSULTED),
     )
-    assert poll_mailbox(ctx, deliver_mail=False) == {"messages": 5, "recorded": 4, "stale": 1}
+    assert plain(poll_mailbox(ctx, deliver_mail=False)) == {
+        "messages": 5,
+        "recorded": 4,
+        "stale": 1,
+    }
     assert decisions(ctx, round_id) == {"gemma": ("endorse", None, "email")}
     assert decisions(ctx, consultation) == {
         "gregory": ("support", "a good kind of message", "email"),
@@ -406,7 +411,7 @@ def test_a_changed_text_a_closed_round_and_a_consultation(ctx, members, imap_ser
 
     close_round(ctx, round_id)
     deliver_to(imap_server, folder, reply(ctx, round_id, "silvia", "Yes", to="revision"))
-    assert poll_mailbox(ctx, deliver_mail=False) == {"messages": 1, "closed": 1}
+    assert plain(poll_mailbox(ctx, deliver_mail=False)) == {"messages": 1, "closed": 1}
     assert sorted(e.to_addr.split(".")[0] for e in outbox(ctx, "explain")) == ["barry", "silvia"]
     assert count(ctx, t.decisions) == 4
 
@@ -430,7 +435,7 @@ def test_receipts_and_explanations_are_mailed_and_robots_get_nothing(
             mail("out_of_office_fr.eml", **to["gregory"]),
             mail("spoofed_sender.eml", **to["ingrid"]),
         )
-        result = poll_mailbox(ctx)
+        result = plain(poll_mailbox(ctx))
     finally:
         smtp.stop()
 
@@ -466,7 +471,7 @@ def test_mail_that_cannot_go_now_loses_no_reply(ctx, members, imap_server, monke
         ctx.settings.imap_folder,
         mail("gmail_top_posting.eml", **addressee(ctx, round_id, "barry")),
     )
-    result = poll_mailbox(ctx)
+    result = plain(poll_mailbox(ctx))
     assert result["recorded"] == 1 and "ConnectionRefusedError" in result["mail"]["error"]
     assert decisions(ctx, round_id)["barry"][0] == "endorse"
     assert [r.status for r in outbox(ctx, "receipt")] == ["pending"]  # `sweep` sends it later
@@ -490,7 +495,7 @@ def test_a_poll_mails_the_receipt_at_once_or_else_the_next_sweep_does(
     deliver_to(
         imap_server, folder, mail("gmail_top_posting.eml", **addressee(ctx, round_id, "barry"))
     )
-    down = poll_mailbox(ctx)
+    down = plain(poll_mailbox(ctx))
     assert down["recorded"] == 1 and down["mail"]["sent"] == 0
     assert decisions(ctx, round_id)["barry"][0] == "endorse"
     (receipt,) = outbox(ctx, "receipt")
@@ -514,9 +519,9 @@ def test_a_busy_shared_inbox_neither_hides_nor_delays_replies(ctx, members, imap
     barry = mail("gmail_top_posting.eml", **addressee(ctx, round_id, "barry"))
     ingrid = mail("apple_mail.eml", **addressee(ctx, round_id, "ingrid"))
     deliver_to(imap_server, ctx.settings.imap_folder, *noise, barry, *noise, ingrid)
-    first = poll_mailbox(ctx, limit=1, deliver_mail=False)
+    first = plain(poll_mailbox(ctx, limit=1, deliver_mail=False))
     assert first == {"messages": 62, "unrelated": 60, "recorded": 1, "later": 1}
-    second = poll_mailbox(ctx, limit=1, deliver_mail=False)
+    second = plain(poll_mailbox(ctx, limit=1, deliver_mail=False))
     assert second == {"messages": 61, "unrelated": 60, "recorded": 1}
     assert set(decisions(ctx, round_id)) == {"barry", "ingrid"}
     assert unread(imap_server, ctx.settings.imap_folder) == {"<news-2023-10@intercultural.example>"}

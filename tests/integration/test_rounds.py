@@ -13,6 +13,7 @@ from accord.services.answering import RoundClosed, StaleText, record_decision
 from accord.services.context import Context
 from accord.services.members import import_members
 from accord.services.publish import publish_statement
+from accord.services.results import plain
 from accord.services.round_reminders import sweep_rounds
 from accord.services.rounds import close_round, member_by_email, round_status, start_round
 from accord.services.statement_rounds import revise_statement, withdraw_statement
@@ -49,17 +50,19 @@ def draft(ctx: Context, **kw: Any) -> int:
 
 def start(ctx: Context, statement_id: int, **kw: Any) -> dict[str, Any]:
     args = {"group": "Advisory Group", "rule": "majority", "deadline": DEADLINE}
-    return start_round(ctx, statement_id=statement_id, **{**args, **kw})
+    return plain(start_round(ctx, statement_id=statement_id, **{**args, **kw}))
 
 
 def answer(ctx: Context, round_id: int, member_id: int, decision: str, comment: str = "") -> dict:
-    return record_decision(
-        ctx,
-        round_id=round_id,
-        member_id=member_id,
-        decision=decision,
-        comment=comment,
-        channel="link",
+    return plain(
+        record_decision(
+            ctx,
+            round_id=round_id,
+            member_id=member_id,
+            decision=decision,
+            comment=comment,
+            channel="link",
+        )
     )
 
 
@@ -78,14 +81,14 @@ def test_the_tally_kept_with_the_round_is_always_the_count_of_its_answers(ctx, m
         lambda: answer(ctx, rnd, members["barry"], "endorse"),  # the same again
         lambda: answer(ctx, rnd, members["barry"], "decline", "political"),
         lambda: answer(ctx, rnd, members["gemma"], "abstain"),
-        lambda: revise_statement(ctx, statement_id, TEXT + "We call on cities to act.\n"),
+        lambda: plain(revise_statement(ctx, statement_id, TEXT + "We call on cities to act.\n")),
         lambda: answer(ctx, rnd, members["gemma"], "endorse"),
     ]
     for step in steps:
         step()
-        assert kept_tally(ctx, rnd) == round_status(ctx, rnd)["tally"]
+        assert kept_tally(ctx, rnd) == plain(round_status(ctx, rnd))["tally"]
     assert kept_tally(ctx, rnd) == {"endorse": 1, "decline": 0, "abstain": 0, "pending": 6}
-    assert round_status(ctx, rnd)["flagged_political"] is True
+    assert plain(round_status(ctx, rnd))["flagged_political"] is True
 
 
 def test_start_writes_one_recipient_and_one_invitation_per_member(ctx, members) -> None:
@@ -144,14 +147,14 @@ def test_answers_tally_change_with_history_and_close_when_everyone_answered(ctx,
     for member_id in ids[:4]:
         answer(ctx, rnd, member_id, "endorse")
     answer(ctx, rnd, ids[0], "abstain", "on second thought")
-    status = round_status(ctx, rnd)
+    status = plain(round_status(ctx, rnd))
     assert status["tally"] == {"endorse": 3, "decline": 0, "abstain": 1, "pending": 3}
     assert status["state"] == "open"  # majority met early does not close it
     assert count(ctx, t.decisions, t.decisions.c.member_id == ids[0]) == 2
     for member_id in ids[4:]:
         last = answer(ctx, rnd, member_id, "endorse")
     assert (last["round_state"], last["outcome"]) == ("closed", "endorsed")
-    status = round_status(ctx, rnd)
+    status = plain(round_status(ctx, rnd))
     assert status["close_reason"] == "all_answered"
     assert show_statement(ctx, status["statement_id"]).state == "endorsed"
     assert count(ctx, t.outbox, t.outbox.c.purpose == "receipt") == 8
@@ -164,7 +167,7 @@ def test_a_unanimous_round_closes_as_soon_as_one_declines(ctx, members) -> None:
     rnd = start(ctx, draft(ctx), rule="unanimous")["id"]
     result = answer(ctx, rnd, members["barry"], "decline", "political: not for us")
     assert (result["round_state"], result["outcome"]) == ("closed", "not_endorsed")
-    status = round_status(ctx, rnd)
+    status = plain(round_status(ctx, rnd))
     assert status["close_reason"] == "impossible" and status["flagged_political"] is True
 
 
@@ -182,7 +185,7 @@ def test_unknown_decisions_and_strangers_are_refused_and_record_nothing(ctx, mem
 def test_closing_early_computes_the_outcome_as_at_the_deadline(ctx, members) -> None:
     rnd = start(ctx, draft(ctx), rule="min:2")["id"]
     answer(ctx, rnd, members["barry"], "endorse")
-    closed = close_round(ctx, rnd)
+    closed = plain(close_round(ctx, rnd))
     assert (closed["state"], closed["outcome"]) == ("closed", "not_endorsed")
     assert closed["close_reason"] == "closed_by_secretariat"
     with pytest.raises(IllegalTransition, match="state 'closed'"):
@@ -191,22 +194,22 @@ def test_closing_early_computes_the_outcome_as_at_the_deadline(ctx, members) -> 
 
 def test_sweep_closes_after_the_deadline_silence_is_not_consent(ctx, members) -> None:
     rnd = start(ctx, draft(ctx), rule="min:1")["id"]
-    assert sweep_rounds(ctx)["closed"] == 0
+    assert plain(sweep_rounds(ctx))["closed"] == 0
     later = at(ctx, DEADLINE + timedelta(minutes=1))
-    assert sweep_rounds(later)["closed"] == 1
-    assert round_status(ctx, rnd)["outcome"] == "not_endorsed"
-    assert sweep_rounds(later) == {"open_rounds": 0, "closed": 0, "reminders": 0}
+    assert plain(sweep_rounds(later))["closed"] == 1
+    assert plain(round_status(ctx, rnd))["outcome"] == "not_endorsed"
+    assert plain(sweep_rounds(later)) == {"open_rounds": 0, "closed": 0, "reminders": 0}
 
 
 def test_reminders_follow_the_schedule_at_most_once_each_and_thread(ctx, members) -> None:
     rnd = start(ctx, draft(ctx))["id"]
     answer(ctx, rnd, members["barry"], "endorse")
-    assert sweep_rounds(at(ctx, DEADLINE - timedelta(days=4)))["reminders"] == 0
+    assert plain(sweep_rounds(at(ctx, DEADLINE - timedelta(days=4))))["reminders"] == 0
     three_days = at(ctx, DEADLINE - timedelta(days=3))
-    assert sweep_rounds(three_days)["reminders"] == 6
-    assert sweep_rounds(three_days)["reminders"] == 0
-    assert sweep_rounds(at(ctx, DEADLINE - timedelta(hours=23)))["reminders"] == 6
-    assert sweep_rounds(at(ctx, DEADLINE - timedelta(hours=1)))["reminders"] == 0
+    assert plain(sweep_rounds(three_days))["reminders"] == 6
+    assert plain(sweep_rounds(three_days))["reminders"] == 0
+    assert plain(sweep_rounds(at(ctx, DEADLINE - timedelta(hours=23))))["reminders"] == 6
+    assert plain(sweep_rounds(at(ctx, DEADLINE - timedelta(hours=1))))["reminders"] == 0
     with ctx.uow(readonly=True) as uow:
         threads = set(
             uow.session.scalars(
@@ -224,11 +227,11 @@ def test_reminders_follow_the_schedule_at_most_once_each_and_thread(ctx, members
 def test_revision_makes_answers_stale_and_asks_everyone_again(ctx, members) -> None:
     statement_id = draft(ctx)
     rnd = start(ctx, statement_id)["id"]
-    old_sha = round_status(ctx, rnd)["text_sha256"]
+    old_sha = plain(round_status(ctx, rnd))["text_sha256"]
     answer(ctx, rnd, members["barry"], "endorse")
-    revised = revise_statement(ctx, statement_id, TEXT + "We call on cities to act.\n")
+    revised = plain(revise_statement(ctx, statement_id, TEXT + "We call on cities to act.\n"))
     assert revised["current_version"] == 2 and revised["reasked"] == 7
-    status = round_status(ctx, rnd)
+    status = plain(round_status(ctx, rnd))
     assert status["version"] == 2 and status["tally"]["pending"] == 7
     assert count(ctx, t.outbox, t.outbox.c.purpose == "revision") == 7
     with pytest.raises(StaleText):
@@ -252,7 +255,7 @@ def test_consultation_leaves_the_statement_a_draft(ctx, members) -> None:
     assert count(ctx, t.outbox, t.outbox.c.purpose == "consultation") == 7
     for member_id in members.values():
         answer(ctx, rnd, member_id, "support", "fine kind of message")
-    status = round_status(ctx, rnd)
+    status = plain(round_status(ctx, rnd))
     assert (status["state"], status["outcome"]) == ("closed", "consulted")
     assert kept_tally(ctx, rnd) == status["tally"] == {
         "endorse": 7, "decline": 0, "abstain": 0, "pending": 0
@@ -267,9 +270,9 @@ def test_withdrawal_needs_a_reason_and_tells_those_who_endorsed(ctx, members) ->
     answer(ctx, rnd, members["gemma"], "decline", "timing")
     with pytest.raises(GuardFailed, match="withdraw needs a reason"):
         withdraw_statement(ctx, statement_id, "  ")
-    result = withdraw_statement(ctx, statement_id, "events overtook it")
+    result = plain(withdraw_statement(ctx, statement_id, "events overtook it"))
     assert result["state"] == "withdrawn" and result["notified"] == 1
-    assert round_status(ctx, rnd)["close_reason"] == "withdrawn"
+    assert plain(round_status(ctx, rnd))["close_reason"] == "withdrawn"
     assert count(ctx, t.outbox, t.outbox.c.purpose == "withdrawal") == 1
 
 
@@ -281,7 +284,7 @@ def test_publish_only_an_endorsed_statement_with_its_certificate(ctx, members) -
     for name in ("barry", "gemma", "gregory", "ingrid"):
         answer(ctx, rnd, members[name], "endorse")
     close_round(ctx, rnd)
-    result = publish_statement(ctx, statement_id)
+    result = plain(publish_statement(ctx, statement_id))
     assert [s["name"] for s in result["signatories"]] == [
         "Barry Cusack",
         "Gemma Pinyol-Jiménez",
@@ -292,7 +295,7 @@ def test_publish_only_an_endorsed_statement_with_its_certificate(ctx, members) -
     page = (site / "international-migrants-day-2023.html").read_text(encoding="utf-8")
     assert "Gemma Pinyol-Jiménez" in page and "City of Bradford" in page
     certificate = json.loads((site / "international-migrants-day-2023.json").read_text())
-    assert certificate["text_sha256"] == round_status(ctx, rnd)["text_sha256"]
+    assert certificate["text_sha256"] == plain(round_status(ctx, rnd))["text_sha256"]
     assert certificate["round"]["rule"] == "majority" and len(certificate["endorsers"]) == 4
     assert "<entry>" in (site / "feed.atom").read_text(encoding="utf-8")
     assert result["url"].endswith("/site/international-migrants-day-2023.html")

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from accord.services.context import Context
 from accord.services.members import import_members
+from accord.services.results import plain
 from accord.services.rounds import close_round, round_status, start_round
 from accord.services.statement_rounds import revise_statement
 from accord.services.statements import draft_statement
@@ -92,7 +93,7 @@ class OpenRound:
         )
 
     def status(self) -> dict[str, Any]:
-        return round_status(self.ctx, self.round_id)
+        return plain(round_status(self.ctx, self.round_id))
 
     def decisions(self) -> list[Any]:
         with self.ctx.uow(readonly=True) as uow:
@@ -120,13 +121,15 @@ def open_round(ctx: Context, mode: str = "endorse") -> OpenRound:
     """The Advisory Group's members, a statement of kind awareness-day, and a majority round."""
     import_members(ctx, FIXTURES / "members.csv")
     statement = draft_statement(ctx, title=TITLE, kind="awareness-day", body=TEXT)
-    rnd = start_round(
-        ctx,
-        statement_id=statement.id,
-        group="Advisory Group",
-        rule="majority",
-        deadline=DEADLINE,
-        mode=mode,
+    rnd = plain(
+        start_round(
+            ctx,
+            statement_id=statement.id,
+            group="Advisory Group",
+            rule="majority",
+            deadline=DEADLINE,
+            mode=mode,
+        )
     )
     with ctx.uow(readonly=True) as uow:
         members = {m.email: m.id for m in uow.members.list()}
@@ -321,11 +324,13 @@ LINK_CASES: dict[str, tuple[Callable[[OpenRound], str], int, str]] = {
     "garbage": (lambda r: "'; DROP TABLE decisions; --", 400, "not valid"),
     "8-kB": (lambda r: "x" * 8_000, 400, "not valid"),
     "stale": (
-        lambda r: (r.token(), revise_statement(r.ctx, r.statement_id, TEXT + "Revised.\n"))[0],
+        lambda r: (r.token(), plain(revise_statement(r.ctx, r.statement_id, TEXT + "Revised.\n")))[
+            0
+        ],
         410,
         "text has changed",
     ),
-    "closed": (lambda r: (r.token(), close_round(r.ctx, r.round_id))[0], 410, "closed"),
+    "closed": (lambda r: (r.token(), plain(close_round(r.ctx, r.round_id)))[0], 410, "closed"),
 }
 
 
@@ -346,7 +351,7 @@ def test_bad_links_are_refused_and_record_nothing(
 
 def test_stale_link_refused_but_the_new_one_works(client: httpx.Client, rnd: OpenRound) -> None:
     old = rnd.token()
-    revised = revise_statement(rnd.ctx, rnd.statement_id, TEXT + "Revised.\n")
+    revised = plain(revise_statement(rnd.ctx, rnd.statement_id, TEXT + "Revised.\n"))
     assert client.get(f"/r/{old}").status_code == 410
     page = client.get(f"/r/{rnd.token(sha256=revised['sha256'])}")
     assert page.status_code == 200 and revised["sha256"] in page.text

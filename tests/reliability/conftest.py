@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from accord.services.context import Context
+from accord.services.results import plain
 from tests.conftest import FIXED_NOW
 from tests.flows.bulk import add_members
 from tests.integration.test_smtp import Recorder
@@ -91,7 +92,7 @@ def bulk_round(ctx: Context, members: int, **options: Any) -> dict[str, Any]:
     add_members(ctx, members, GROUP)
     statement = draft_statement(ctx, title="Migrants Day", kind="awareness-day", body="We...\n")
     args = {"group": GROUP, "rule": "majority", "deadline": DEADLINE, **options}
-    return start_round(ctx, statement_id=statement.id, **args)
+    return plain(start_round(ctx, statement_id=statement.id, **args))
 
 
 def outbox(ctx: Context) -> list[Any]:

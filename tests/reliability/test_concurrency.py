@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from accord.services.context import Context
 from accord.services.members import import_members
 from accord.services.publish import publish_statement
+from accord.services.results import plain
 from accord.services.rounds import close_round, start_round
 from accord.services.statements import draft_statement
 from accord.services.sweep import sweep
@@ -185,14 +186,16 @@ def test_publications_racing_publish_once(ctx: Context) -> None:
     import_members(ctx, FIXTURES / "members.csv")
     statement = draft_statement(ctx, title="Migrants Day", kind="awareness-day", body="We\n")
     args = {"group": "Advisory Group", "rule": "majority", "deadline": DEADLINE}
-    rnd = start_round(ctx, statement_id=statement.id, **args)
+    rnd = plain(start_round(ctx, statement_id=statement.id, **args))
     for email in ("barry.cusack@example.org", "gemma.pinyol@example.org",
                   "gregory.jaquet@example.org", "ingrid.rasmussen@example.org"):  # fmt: skip
         answer(ctx, rnd["id"], email, "endorse")
     close_round(ctx, rnd["id"])
     contexts = [Context(ctx.settings, _db=Database(ctx.settings.db_url)) for _ in range(4)]
     try:
-        results = at_once(len(contexts), lambda i: publish_statement(contexts[i], statement.id))
+        results = at_once(
+            len(contexts), lambda i: plain(publish_statement(contexts[i], statement.id))
+        )
     finally:
         for each in contexts:
             each.db.dispose()

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select, text, update
 from accord.services.answering import record_decision
 from accord.services.context import Context
 from accord.services.members import import_members
+from accord.services.results import plain
 from accord.services.rounds import close_round, member_by_email, start_round
 from accord.services.setup import DEFAULT_KINDS
 from accord.services.statements import draft_statement
@@ -41,7 +42,7 @@ def a_real_round(ctx: Context) -> None:
     import_members(ctx, FIXTURES / "members.csv")
     statement = draft_statement(ctx, title="Migrants Day", kind="awareness-day", body="We...\n")
     args = {"group": "Advisory Group", "rule": "majority", "deadline": DEADLINE}
-    rnd = start_round(ctx, statement_id=statement.id, **args)
+    rnd = plain(start_round(ctx, statement_id=statement.id, **args))
     for email, decision in ANSWERS.items():
         member = member_by_email(ctx, email)
         record_decision(
