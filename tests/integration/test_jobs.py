@@ -56,7 +56,7 @@ def test_a_round_start_reports_its_progress_as_it_asks_members(
         progress=lambda d, t: calls.append((d, t)),
     )
     assert calls == [(1_000, 2_100), (2_000, 2_100), (2_100, 2_100)]
-    assert len(started["recipients"]) == 2_100
+    assert len(started.recipients) == 2_100
 
 
 def test_a_runner_shows_live_progress_then_keeps_the_counts(ctx: Context) -> None:
