@@ -17,6 +17,7 @@ from accord.services.members import import_members
 from accord.services.rounds import start_round
 from accord.services.setup import DEFAULT_KINDS
 from accord.services.statements import draft_statement
+from accord.services.status import RoundDocument
 from storage import tables as t
 from storage.answers import SyncAnswerStore
 from tests.cli import run
@@ -31,7 +32,7 @@ FRENCH = DEFAULT_KINDS["awareness-day"].meaning_fr
 ENGLISH = DEFAULT_KINDS["awareness-day"].meaning
 
 
-def _round(ctx: Context, kind: str = "awareness-day") -> dict:
+def _round(ctx: Context, kind: str = "awareness-day") -> RoundDocument:
     import_members(ctx, FIXTURES / "members.csv")
     statement = draft_statement(ctx, title="Migrants Day", kind=kind, body="We recall...\n")
     args = {"group": "Advisory Group", "rule": "majority", "deadline": DEADLINE}
@@ -52,18 +53,18 @@ def _invitations(ctx: Context) -> dict[str, str]:
     return found
 
 
-def _page_meaning(ctx: Context, rnd: dict, email: str) -> str:
+def _page_meaning(ctx: Context, rnd: RoundDocument, email: str) -> str:
     with ctx.uow(readonly=True) as uow:
         member_id = uow.members.by_email(email).id  # type: ignore[union-attr]
     token = member_token(
         ctx,
-        round_id=rnd["id"],
+        round_id=rnd.id,
         member_id=member_id,
-        text_sha256=rnd["text_sha256"],
+        text_sha256=rnd.text_sha256,
         deadline=DEADLINE,
     )
     page = finished(reply_page(ctx, SyncAnswerStore(ctx.db, begin=ctx.uow), token))
-    return str(page["statement"]["kind_meaning"])
+    return page.statement.kind_meaning
 
 
 def test_a_french_member_reads_the_meaning_in_french_everyone_else_in_english(ctx) -> None:
