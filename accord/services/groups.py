@@ -42,7 +42,7 @@ def configure_group(
         if refused_kinds is not None:
             unknown = sorted(set(refused_kinds) - set(known_kinds(uow)))
             if unknown:
-                raise InvalidInput(f"unknown kind(s): {', '.join(unknown)}")
+                raise InvalidInput("unknown kind(s): {kinds}", kinds=", ".join(unknown))
             group.refused_kinds = sorted(set(refused_kinds))
         if accepts_political is not None:
             group.accepts_political = accepts_political
@@ -70,7 +70,7 @@ def set_kind(ctx: Context, name: str, meaning: str) -> dict[str, str]:
     """Add or change a kind; `meaning` is the one sentence every request shows."""
     name = name.strip().lower()
     if not name or not all(c.isalnum() or c == "-" for c in name):
-        raise InvalidInput(f"bad kind name '{name}': use letters, digits and '-'")
+        raise InvalidInput("bad kind name '{name}': use letters, digits and '-'", name=name)
     meaning = one_line(meaning, "meaning")
     with ctx.uow() as uow:
         uow.session.execute(delete(t.kinds).where(t.kinds.c.name == name))

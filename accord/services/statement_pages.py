@@ -153,7 +153,7 @@ def remind_now(ctx: Context, round_id: int) -> int:
     with ctx.uow() as uow:
         rnd = uow.rounds.get(round_id)
         if rnd.state != OPEN:
-            raise InvalidInput(f"round {round_id} is closed")
+            raise InvalidInput("round {id} is closed", id=round_id)
         silent = silent_recipients(uow.connection, round_id)
         threads = asking_message_ids(uow, round_id) if silent else {}
         mails = [
