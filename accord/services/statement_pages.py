@@ -14,16 +14,13 @@ from accord.services.context import Context
 from accord.services.groups import list_groups
 from accord.services.outbox import Mail, asking_message_ids, enqueue
 from accord.services.statements import known_kinds, show_statement
-from statemachines.errors import InvalidInput, NotFound
+from statemachines.errors import InvalidInput
 from statemachines.rounds import OPEN
 from storage.console_reads import (
-    RecipientRow,
     RoundSummary,
     StatementRow,
     group_time_zones,
     mark_reminded,
-    recipients_count,
-    round_recipients,
     round_summary,
     silent_recipients,
     statements_list,
@@ -115,35 +112,6 @@ def revision_preview(ctx: Context, statement_id: int, body: str) -> RevisionPrev
     return RevisionPreview(
         text_diff(old, body), circulated, opened.id if opened else None, answered
     )
-
-
-RECIPIENTS_SHOWN = 100
-
-
-@dataclass(frozen=True)
-class RoundPage:
-    round: RoundSummary
-    statement: dict[str, Any]
-    recipients: list[RecipientRow]  # one page of them, by name
-    page: int
-    pages: int
-
-
-def round_page(ctx: Context, round_id: int, page: int = 1) -> RoundPage:
-    """The round's summary and one page of its recipients: a fixed number of queries, whatever
-    the round's size."""
-    if page < 1:
-        raise InvalidInput("pages are numbered from 1")
-    with ctx.uow(readonly=True) as uow:
-        summary = round_summary(uow.connection, round_id)
-        if summary is None:
-            raise NotFound(f"no round with id {round_id}")
-        total = recipients_count(uow.connection, round_id)
-        found = round_recipients(
-            uow.connection, round_id, (page - 1) * RECIPIENTS_SHOWN, RECIPIENTS_SHOWN
-        )
-    pages = max(1, -(-total // RECIPIENTS_SHOWN))
-    return RoundPage(summary, show_statement(ctx, summary.statement_id), found, page, pages)
 
 
 def remind_now(ctx: Context, round_id: int) -> int:
