@@ -4,6 +4,7 @@ chosen by answer and by mail state, in a fixed number of queries whatever the ro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from accord.services.context import Context
@@ -33,6 +34,11 @@ class RoundPage:
     delivery: str
     deadline_in: dict[str, str]  # the deadline in each zone of the page's recipients
     flow_runs_url: str | None
+
+    def query(self, number: int, **more: object) -> str:
+        """The query string of page `number` with the same filters (and `more`)."""
+        chosen = {"answer": self.answer, "delivery": self.delivery, **more}
+        return urlencode({"page": number, **{k: v for k, v in chosen.items() if v}})
 
 
 def round_page(
