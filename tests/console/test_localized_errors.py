@@ -19,7 +19,9 @@ ROUND = {"group": "Advisory Group", "rule": "majority", "deadline": "2023-10-20T
 
 def political_statement(ctx: Context) -> int:
     import_members(ctx, FIXTURES / "members.csv")
-    drafted = draft_statement(ctx, title="Position", kind="awareness-day", body=TEXT, political=True)
+    drafted = draft_statement(
+        ctx, title="Position", kind="awareness-day", body=TEXT, political=True
+    )
     return int(drafted["id"])
 
 
@@ -30,9 +32,7 @@ def refusal(console: Console, statement_id: int, **form: str) -> str:
     return html.unescape(refused.text)
 
 
-def test_a_french_user_reads_why_a_round_is_refused_in_french(
-    ctx: Context, base_url: str
-) -> None:
+def test_a_french_user_reads_why_a_round_is_refused_in_french(ctx: Context, base_url: str) -> None:
     statement_id = political_statement(ctx)
     console = Console.at(base_url, **{"Accept-Language": "fr-FR,fr;q=0.9"})
     console.log_in(SECRETARIAT)
