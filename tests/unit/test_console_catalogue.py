@@ -23,13 +23,16 @@ def extracted() -> set[str]:
     return {message for _file, _line, message, _comments, _context in found if message}
 
 
-def test_every_console_message_is_translated_into_french() -> None:
+def translated_into_french() -> set[str]:
     with (LOCALE / "fr/LC_MESSAGES/console.po").open("rb") as po:
         catalog = read_po(po)
-    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    return {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def test_every_console_message_is_translated_into_french() -> None:
     messages = extracted()
     assert "Log in to the console" in messages
-    assert messages - translated == set()
+    assert messages - translated_into_french() == set()
 
 
 def test_the_catalogue_compiles_in_memory() -> None:
@@ -59,9 +62,6 @@ def error_templates() -> set[str]:
 
 
 def test_every_domain_error_with_values_is_translated_into_french() -> None:
-    with (LOCALE / "fr/LC_MESSAGES/console.po").open("rb") as po:
-        catalog = read_po(po)
-    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
     templates = error_templates()
     assert "group '{group}' refuses statements of kind '{kind}'" in templates
-    assert templates - translated == set()
+    assert templates - translated_into_french() == set()
