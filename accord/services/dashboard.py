@@ -89,8 +89,9 @@ def dashboard(ctx: Context) -> Dashboard:
 
 def round_runs_url(ui: str | None, round_id: int, started_at: datetime) -> str | None:
     """The Prefect UI's runs page showing the runs tagged `round:ID` (flows/rounds.py tags
-    them), over the days since the round started (the page shows the last 7 days unless told);
-    None when no Prefect UI is configured (Settings.prefect_ui_url)."""
+    them), over the days since the round started (the page shows the last 7 days unless told;
+    the wall clock, as the round's row stamp and the runs are); None when no Prefect UI is
+    configured (Settings.prefect_ui_url)."""
     if not ui:
         return None
     days = (datetime.now(started_at.tzinfo) - started_at).days + 2
