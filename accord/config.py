@@ -68,6 +68,10 @@ class Settings(BaseModel):
     imap_folder: str = "INBOX"
 
     public_url: str = "http://127.0.0.1:8000"
+    # The Prefect UI the console links to (each round's flow runs); by default the UI of the
+    # server PREFECT_UI_URL or PREFECT_API_URL names (`accord up` sets the latter); no link
+    # without one of them.
+    prefect_ui_url: str | None = None
     secret_key: SecretStr | None = None
     timezone: str = "Europe/Paris"
     now: datetime | None = None
@@ -94,7 +98,7 @@ class Settings(BaseModel):
     def _from_environment(cls, given: Any) -> Any:
         if not isinstance(given, dict):
             return given
-        return {**_environment(cls.model_fields), **given}
+        return {"prefect_ui_url": _prefect_ui(), **_environment(cls.model_fields), **given}
 
     @field_validator("timezone")
     @classmethod
@@ -226,6 +230,13 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(
             f"bad setting: {name}{first['msg'].removeprefix('Value error, ')}"
         ) from None
+
+
+def _prefect_ui() -> str | None:
+    """Prefect's own UI address, else its API's without `/api`."""
+    ui = os.environ.get("PREFECT_UI_URL", "").strip()
+    api = os.environ.get("PREFECT_API_URL", "").strip().rstrip("/")
+    return (ui or api.removesuffix("/api")).rstrip("/") or None
 
 
 def _build_settings_model() -> None:

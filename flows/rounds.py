@@ -19,7 +19,7 @@ from accord.services.rounds import parse_deadline, start_round
 from flows.artifacts import tally_table
 from flows.events import announce_transitions
 from flows.mail import deliver_outbox
-from flows.support import accord_context, blocking, label_run, slug
+from flows.support import accord_context, blocking, label_run, slug, tag_run
 
 
 @task(name="start-round", cache_policy=NO_CACHE)
@@ -59,6 +59,7 @@ async def circulate_round(
             [f"kind:{statement.kind}", f"group:{slug(group)}", f"mode:{mode}"],
         )
         round_id = await start_round_task(quote(ctx), statement_id, group, rule, deadline, mode)
+        await tag_run([f"round:{round_id}"])
         await announce_transitions(ctx)
         mail = await deliver_outbox(ctx, batch=batch, progress_key=f"round-{round_id}-delivery")
         facts = await blocking(round_facts, ctx, round_id)

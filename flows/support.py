@@ -54,3 +54,15 @@ async def label_run(name: str, tags: Iterable[str] = ()) -> None:
     merged = sorted({*flow_run.tags, *tags})
     async with get_client() as client:
         await client.update_flow_run(flow_run.id, name=name, tags=merged)
+
+
+async def tag_run(tags: Iterable[str]) -> None:
+    """Add tags to the current flow run once its work is known (`round:ID`: the console links
+    to a round's runs by it); the tags it has are read from the server, `label_run`'s with them."""
+    run_context = FlowRunContext.get()
+    if run_context is None or run_context.flow_run is None:
+        return
+    async with get_client() as client:
+        current = await client.read_flow_run(run_context.flow_run.id)
+        merged = sorted({*current.tags, *tags})
+        await client.update_flow_run(current.id, tags=merged)

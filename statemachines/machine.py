@@ -69,7 +69,12 @@ class Lifecycle:
         if trigger not in self.allowed(state):
             raise IllegalTransition(self.entity, trigger, state, self.allowed(state))
         if not self.machine.events[trigger].trigger(obj, **kwargs):
-            raise GuardFailed(f"cannot {trigger} {self.entity} in state '{state}': no rule matched")
+            raise GuardFailed(
+                "cannot {trigger} {entity} in state '{state}': no rule matched",
+                trigger=trigger,
+                entity=self.entity,
+                state=state,
+            )
         return str(getattr(obj, self.attribute))
 
 

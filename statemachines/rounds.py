@@ -39,7 +39,9 @@ class Rule:
         if self.name not in ("unanimous", "majority", "min") or (
             self.name == "min" and self.minimum < 1
         ):
-            raise InvalidInput(f"unknown rule '{self}': use unanimous, majority or min:N (N >= 1)")
+            raise InvalidInput(
+                "unknown rule '{rule}': use unanimous, majority or min:N (N >= 1)", rule=str(self)
+            )
 
     def __str__(self) -> str:
         return f"min:{self.minimum}" if self.name == "min" else self.name
@@ -89,7 +91,9 @@ def parse_rule(text: str) -> Rule:
     match = re.fullmatch(r"min:(\d{1,6})", value)
     if match and int(match.group(1)) >= 1:
         return Rule("min", int(match.group(1)))
-    raise InvalidInput(f"unknown rule '{text}': use unanimous, majority or min:N (N >= 1)")
+    raise InvalidInput(
+        "unknown rule '{rule}': use unanimous, majority or min:N (N >= 1)", rule=text
+    )
 
 
 def rule_text(rule: str) -> str:

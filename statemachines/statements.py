@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from statemachines.errors import GuardFailed
+from statemachines.errors import GuardFailed, Message
 from statemachines.machine import Lifecycle, require
 
 if TYPE_CHECKING:
@@ -52,17 +52,23 @@ def circulation_problem(
 ) -> str | None:
     """The first reason this statement cannot go to this group, or None."""
     if not kind:
-        return "the statement declares no kind"
+        return Message("the statement declares no kind")
     if kind not in known_kinds:
-        return f"unknown kind '{kind}' (known: {', '.join(sorted(known_kinds))})"
+        return Message(
+            "unknown kind '{kind}' (known: {known})",
+            kind=kind,
+            known=", ".join(sorted(known_kinds)),
+        )
     if kind in group.refused_kinds:
-        return f"group '{group.name}' refuses statements of kind '{kind}'"
+        return Message(
+            "group '{group}' refuses statements of kind '{kind}'", group=group.name, kind=kind
+        )
     if political and not group.accepts_political:
-        return f"group '{group.name}' does not accept political statements"
+        return Message("group '{group}' does not accept political statements", group=group.name)
     if deadline <= now:
-        return f"the deadline {deadline.isoformat()} is not in the future"
+        return Message("the deadline {at} is not in the future", at=deadline.isoformat())
     if recipients < 1:
-        return f"group '{group.name}' has no deliverable recipient"
+        return Message("group '{group}' has no deliverable recipient", group=group.name)
     return None
 
 
@@ -72,7 +78,7 @@ def _circulation_allowed(event: EventData) -> bool:
         kind=statement.kind, political=bool(statement.political), **event.kwargs
     )
     if problem:
-        raise GuardFailed(f"cannot circulate: {problem}")
+        raise GuardFailed("cannot circulate: {problem}", problem=problem)
     return True
 
 

@@ -40,6 +40,7 @@ class OpenRoundRow:
     decline: int
     abstain: int
     pending: int
+    started_at: datetime
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def open_rounds(connection: Connection) -> list[OpenRoundRow]:
             rounds.c.tally_decline,
             rounds.c.tally_abstain,
             rounds.c.tally_pending,
+            rounds.c.created_at,
         )
         .join(statements, statements.c.id == rounds.c.statement_id)
         .join(groups, groups.c.id == rounds.c.group_id)
@@ -188,34 +190,46 @@ class RecipientRow:
     delivery: str | None  # the latest mail to them in this round: pending, sending, sent, failed
 
 
+ANSWER_FILTERS = ("endorse", "decline", "abstain", "support", "concerns", "none", "stale")
+DELIVERY_FILTERS = ("queued", "sent", "failed", "bounced")
+
+
 def round_recipients(
-    connection: Connection, round_id: int, offset: int = 0, limit: int | None = None
+    connection: Connection,
+    round_id: int,
+    *,
+    offset: int,
+    limit: int,
+    answer: str = "",
+    delivery: str = "",
 ) -> list[RecipientRow]:
-    """One page of a round's recipients, by name, with their answer's channel and their latest
-    mail's state: one query, whose latest-decision and latest-mail lookups read only the page's
-    members (a round of 5,000 costs about what a round of 100 does)."""
+    """One page of a round's recipients by name, those with `answer` (a decision on the current
+    text, `none` for no current answer, `stale` for an answer to an earlier text) and whose
+    latest mail is `delivery` (ANSWER_FILTERS, DELIVERY_FILTERS; empty: any). Two queries: the
+    page's members (sorting the round's once), then their rows, whose latest-decision and
+    latest-mail lookups read only those members (a delivery filter reads the round's latest
+    mail per member to choose them)."""
+    chosen = [recipients.c.round_id == round_id, *_answer_is(answer, round_id)]
+    if delivery:
+        chosen.append(_delivery_is(delivery, round_id))
     paged = (
         select(recipients.c.member_id)
         .join(members, members.c.id == recipients.c.member_id)
-        .where(recipients.c.round_id == round_id)
+        .where(*chosen)
         .order_by(members.c.name, members.c.id)
         .offset(offset)
         .limit(limit)
-        .subquery()
     )
-    on_page = select(paged.c.member_id)
+    on_page = [int(member_id) for member_id in connection.scalars(paged)]
+    if not on_page:
+        return []
     last_decision = (
         select(decisions.c.member_id, func.max(decisions.c.id).label("id"))
         .where(decisions.c.round_id == round_id, decisions.c.member_id.in_(on_page))
         .group_by(decisions.c.member_id)
         .subquery()
     )
-    last_mail = (
-        select(outbox.c.member_id, func.max(outbox.c.id).label("id"))
-        .where(outbox.c.round_id == round_id, outbox.c.member_id.in_(on_page))
-        .group_by(outbox.c.member_id)
-        .subquery()
-    )
+    last_mail = _latest_mail(round_id, outbox.c.member_id.in_(on_page))
     stale = (recipients.c.decision.is_not(None)) & (
         recipients.c.decision_sha256 != rounds.c.text_sha256
     )
@@ -245,6 +259,44 @@ def round_recipients(
         .order_by(members.c.name, members.c.id)
     )
     return [RecipientRow(*row[:9], bool(row[9]), *row[10:]) for row in connection.execute(query)]
+
+
+def _answer_is(answer: str, round_id: int) -> list[Any]:
+    """The conditions on a recipient row for an answer filter (none for no filter)."""
+    if not answer:
+        return []
+    text = select(rounds.c.text_sha256).where(rounds.c.id == round_id).scalar_subquery()
+    current = recipients.c.decision_sha256 == text
+    if answer == "none":
+        return [recipients.c.decision.is_(None) | ~current]
+    if answer == "stale":
+        return [recipients.c.decision.is_not(None), ~current]
+    return [recipients.c.decision == answer, current]
+
+
+def _latest_mail(round_id: int, *where: Any) -> Any:
+    """Each member's latest outbox row of the round: (member_id, id)."""
+    return (
+        select(outbox.c.member_id, func.max(outbox.c.id).label("id"))
+        .where(outbox.c.round_id == round_id, *where)
+        .group_by(outbox.c.member_id)
+        .subquery()
+    )
+
+
+def _delivery_is(delivery: str, round_id: int) -> Any:
+    """Recipients whose latest mail of the round is in `delivery`'s state; `bounced` is a
+    member marked undeliverable, whatever their mail."""
+    if delivery == "bounced":
+        return members.c.undeliverable.is_(True)
+    statuses = {"queued": ("pending", "sending"), "sent": ("sent",), "failed": ("failed",)}
+    latest = _latest_mail(round_id)
+    chosen = (
+        select(latest.c.member_id)
+        .join(outbox, outbox.c.id == latest.c.id)
+        .where(outbox.c.status.in_(statuses[delivery]))
+    )
+    return members.c.undeliverable.is_(False) & recipients.c.member_id.in_(chosen)
 
 
 def silent_recipients(connection: Connection, round_id: int) -> list[tuple[int, str, int]]:
@@ -317,7 +369,10 @@ class RoundSummary:
     decline: int
     abstain: int
     pending: int
-    delivery: dict[str, int]
+    title: str
+    slug: str
+    statement_state: str
+    started_at: datetime  # when the round's row was written (wall clock, as Prefect's runs)
 
     @property
     def tally(self) -> dict[str, int]:
@@ -330,7 +385,7 @@ class RoundSummary:
 
 
 def round_summary(connection: Connection, round_id: int) -> RoundSummary | None:
-    """A round with its kept tally and its mail by state: two queries, whatever its size."""
+    """A round with its kept tally and its statement's title: one query, whatever its size."""
     query = (
         select(
             rounds.c.id,
@@ -347,13 +402,22 @@ def round_summary(connection: Connection, round_id: int) -> RoundSummary | None:
             rounds.c.tally_decline,
             rounds.c.tally_abstain,
             rounds.c.tally_pending,
+            statements.c.title,
+            statements.c.slug,
+            statements.c.state,
+            rounds.c.created_at,
         )
         .join(groups, groups.c.id == rounds.c.group_id)
+        .join(statements, statements.c.id == rounds.c.statement_id)
         .where(rounds.c.id == round_id)
     )
     row = connection.execute(query).first()
-    if row is None:
-        return None
+    return None if row is None else RoundSummary(*row)
+
+
+def round_mail_counts(connection: Connection, round_id: int) -> dict[str, int]:
+    """The round's mail by state (pending, sending, sent, failed): it reads every outbox row of
+    the round, so pages ask for it apart (the round page loads it after itself)."""
     counts = {"pending": 0, "sending": 0, "sent": 0, "failed": 0}
     by_status = (
         select(outbox.c.status, func.count())
@@ -361,12 +425,7 @@ def round_summary(connection: Connection, round_id: int) -> RoundSummary | None:
         .group_by(outbox.c.status)
     )
     counts.update({str(status): int(n) for status, n in connection.execute(by_status)})
-    return RoundSummary(*row, delivery=counts)
-
-
-def recipients_count(connection: Connection, round_id: int) -> int:
-    query = select(func.count()).select_from(recipients).where(recipients.c.round_id == round_id)
-    return int(connection.execute(query).scalar_one())
+    return counts
 
 
 def group_time_zones(connection: Connection, group: str) -> list[tuple[str, int]]:

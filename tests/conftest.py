@@ -192,6 +192,7 @@ def accord_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> 
             monkeypatch.delenv(key)
     # A developer's Prefect server would turn the moving commands into flow runs on it.
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("PREFECT_UI_URL", raising=False)  # nor its UI (the console's links)
     # Commands run here with no mail server retry as they would, without 3.5 s of waiting each
     # (tests of the retries themselves pass their own backoff).
     monkeypatch.setattr("accord.mail.smtp.BACKOFF_S", 0.05)

@@ -163,7 +163,9 @@ def list_actions(
     meeting_id: int | None = None,
 ) -> list[ActionView]:
     if state is not None and state not in STATES:
-        raise InvalidInput(f"unknown state '{state}' (known: {', '.join(STATES)})")
+        raise InvalidInput(
+            "unknown state '{state}' (known: {known})", state=state, known=", ".join(STATES)
+        )
     on = today(ctx)
     with ctx.uow(readonly=True) as uow:
         found = uow.actions.list(
@@ -180,7 +182,7 @@ def body_name(uow: UnitOfWork, name: str) -> str:
     """The canonical name of a body given by name or alias ("ICC Spanish network" is RECI)."""
     canonical = uow.meetings.aliases().get(" ".join(name.split()).lower())
     if canonical is None:
-        raise NotFound(f"no body named '{name}'")
+        raise NotFound("no body named '{name}'", name=name)
     return canonical
 
 

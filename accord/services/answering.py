@@ -199,13 +199,19 @@ def _checked(request: AnswerRequest, row: PageRow | None) -> PageRow:
         raise NotFound(f"no round with id {request.round_id}")
     if request.decision not in rules.DECISIONS[row.mode]:
         allowed = ", ".join(rules.DECISIONS[row.mode])
-        raise InvalidInput(f"unknown decision '{request.decision}' (use {allowed})")
+        raise InvalidInput(
+            "unknown decision '{decision}' (use {allowed})",
+            decision=request.decision,
+            allowed=allowed,
+        )
     if row.state != rules.OPEN:
-        raise RoundClosed(f"round {row.id} is closed; answers are no longer recorded")
+        raise RoundClosed("round {id} is closed; answers are no longer recorded", id=row.id)
     if request.text_sha256 is not None and request.text_sha256 != row.text_sha256:
         raise StaleText("this link is for an earlier version of the text; use the newest mail")
     if row.recipient_id is None:
-        raise NotFound(f"member {request.member_id} is not a recipient of round {row.id}")
+        raise NotFound(
+            "member {member} is not a recipient of round {id}", member=request.member_id, id=row.id
+        )
     return row
 
 

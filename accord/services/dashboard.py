@@ -3,9 +3,9 @@ overdue or due soon, the next meeting, the decision record's last entries."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from accord.services.actions import today
 from accord.services.context import Context
@@ -22,13 +22,13 @@ from storage.console_reads import (
 SOON = timedelta(days=14)
 DUE_SHOWN = 20
 RECORD_SHOWN = 10
-PREFECT_UI = "http://127.0.0.1:4200"
 
 
 @dataclass(frozen=True)
 class RoundOnBoard:
     row: OpenRoundRow
     time_left: timedelta  # negative once the deadline has passed (the sweep closes it)
+    flow_runs_url: str | None  # the round's flow runs in the Prefect UI, when there is one
 
     @property
     def answered(self) -> int:
@@ -58,14 +58,18 @@ class Dashboard:
     actions: list[ActionOnBoard]
     next_meeting: NextMeeting | None
     record: list[RecordRow]
-    flow_runs_url: str
 
 
 def round_boards(ctx: Context) -> list[RoundOnBoard]:
     """Open rounds, soonest deadline first, with their kept tallies (one query)."""
     now = ctx.now()
     with ctx.uow(readonly=True) as uow:
-        return [RoundOnBoard(row, row.deadline - now) for row in open_rounds(uow.connection)]
+        found = open_rounds(uow.connection)
+    ui = ctx.settings.prefect_ui_url
+    return [
+        RoundOnBoard(row, row.deadline - now, round_runs_url(ui, row.id, row.started_at))
+        for row in found
+    ]
 
 
 def dashboard(ctx: Context) -> Dashboard:
@@ -80,11 +84,16 @@ def dashboard(ctx: Context) -> Dashboard:
         actions=[ActionOnBoard(row, row.due_on < on) for row in due],
         next_meeting=NextMeeting(*meeting) if meeting else None,
         record=record,
-        flow_runs_url=flow_runs_url(),
     )
 
 
-def flow_runs_url() -> str:
-    """The Prefect UI's flow runs: of the server PREFECT_API_URL names, else `accord up`'s."""
-    api = os.environ.get("PREFECT_API_URL", "").strip().rstrip("/")
-    return f"{api.removesuffix('/api') if api else PREFECT_UI}/runs"
+def round_runs_url(ui: str | None, round_id: int, started_at: datetime) -> str | None:
+    """The Prefect UI's runs page showing the runs tagged `round:ID` (flows/rounds.py tags
+    them), over the days since the round started (the page shows the last 7 days unless told;
+    the wall clock, as the round's row stamp and the runs are); None when no Prefect UI is
+    configured (Settings.prefect_ui_url)."""
+    if not ui:
+        return None
+    days = (datetime.now(started_at.tzinfo) - started_at).days + 2
+    query = urlencode({"tag": f"round:{round_id}", "type": "span", "seconds": -days * 86400})
+    return f"{ui.rstrip('/')}/runs?{query}"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from accord.services.context import Context
 from accord.services.results import plain
 from accord.services.statements import known_kinds, one_line
-from statemachines.errors import InvalidInput
+from statemachines.errors import InvalidInput, Message
 from statemachines.records import Group
 from storage.kinds import Kind, KindStore
 
@@ -59,7 +59,7 @@ def configure_group(
         if refused_kinds is not None:
             unknown = sorted(set(refused_kinds) - set(known_kinds(uow)))
             if unknown:
-                raise InvalidInput(f"unknown kind(s): {', '.join(unknown)}")
+                raise InvalidInput("unknown kind(s): {kinds}", kinds=", ".join(unknown))
             group.refused_kinds = sorted(set(refused_kinds))
         if accepts_political is not None:
             group.accepts_political = accepts_political
@@ -91,7 +91,9 @@ def set_kind(ctx: Context, name: str, meaning: str, meaning_fr: str | None = Non
     it: English is then shown to everyone)."""
     name = name.strip().lower()
     if not name or not all(c.isalnum() or c == "-" for c in name):
-        raise BadKind("name", f"bad kind name '{name}': use letters, digits and '-'")
+        raise BadKind(
+            "name", Message("bad kind name '{name}': use letters, digits and '-'", name=name)
+        )
     meaning = _checked("meaning", meaning, "meaning")
     french = _checked("meaning_fr", meaning_fr, "French meaning") if _given(meaning_fr) else None
     with ctx.uow() as uow:

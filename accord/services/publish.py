@@ -94,7 +94,7 @@ def _endorsing_round(uow: UnitOfWork, statement: Statement) -> Round:
     for rnd in reversed(uow.rounds.for_statement(statement.id)):
         if rnd.outcome == rules.ENDORSED and rnd.version_number == statement.endorsed_version:
             return rnd
-    raise GuardFailed(f"statement {statement.id} has no round that endorsed its text")
+    raise GuardFailed("statement {id} has no round that endorsed its text", id=statement.id)
 
 
 def _signatories(uow: UnitOfWork, rnd: Round) -> list[dict[str, Any]]:

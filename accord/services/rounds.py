@@ -39,7 +39,9 @@ def parse_deadline(text: str, secretariat_tz: Any) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"bad deadline '{text}': use ISO 8601, e.g. 2026-12-18T18:00") from None
+        raise InvalidInput(
+            "bad deadline '{text}': use ISO 8601, e.g. 2026-12-18T18:00", text=text
+        ) from None
     if _DATE_ONLY.fullmatch(text.strip()):
         value = datetime.combine(value.date(), time(23, 59, 59))
     return value if value.tzinfo else value.replace(tzinfo=secretariat_tz)
@@ -65,7 +67,7 @@ def start_round(
     written ASK_CHUNK members at a time (`progress` is told after each: members done, all)."""
     parsed_rule = rules.parse_rule(rule)
     if mode not in rules.MODES:
-        raise InvalidInput(f"unknown mode '{mode}': use endorse or consult")
+        raise InvalidInput("unknown mode '{mode}': use endorse or consult", mode=mode)
     now = ctx.now()
     with ctx.uow() as uow:
         statement = uow.statements.get(statement_id)
@@ -128,8 +130,11 @@ def _check_rule_can_be_met(rule: rules.Rule, group: Group, members: int) -> None
     who can be asked endorsed, the rule would not hold."""
     if members and not rules.can_still_be_met(rule, rules.Tally(pending=members)):
         raise GuardFailed(
-            f"rule {rule} can never be met: group '{group.name}' has {members} member(s) "
-            "who can be asked"
+            "rule {rule} can never be met: group '{group}' has {members} member(s) "
+            "who can be asked",
+            rule=str(rule),
+            group=group.name,
+            members=members,
         )
 
 
@@ -149,11 +154,13 @@ def _check_circulation(
     recipients: int,
 ) -> None:
     if any(r.state == OPEN for r in uow.rounds.for_statement(statement.id)):
-        raise GuardFailed(f"statement {statement.id} already has an open round")
+        raise GuardFailed("statement {id} already has an open round", id=statement.id)
     if mode == "consult":
         if statement.state != DRAFT:
             raise GuardFailed(
-                f"a consultation is for a draft; statement {statement.id} is '{statement.state}'"
+                "a consultation is for a draft; statement {id} is '{state}'",
+                id=statement.id,
+                state=statement.state,
             )
         problem = circulation_problem(
             kind=statement.kind,
@@ -165,7 +172,7 @@ def _check_circulation(
             known_kinds=known_kinds(uow),
         )
         if problem:
-            raise GuardFailed(f"cannot consult: {problem}")
+            raise GuardFailed("cannot consult: {problem}", problem=problem)
 
 
 def _ask(rnd: Round, member: Addressee, purpose: str) -> Mail:
@@ -255,7 +262,7 @@ def recipient_by_email(ctx: Context, round_id: int, email: str) -> int:
         uow.rounds.get(round_id)
         asked = uow.recipients.is_recipient(round_id, member_id)
     if not asked:
-        raise NotFound(f"{email.strip()} is not a recipient of round {round_id}")
+        raise NotFound("{email} is not a recipient of round {id}", email=email.strip(), id=round_id)
     return member_id
 
 
@@ -263,5 +270,5 @@ def member_by_email(ctx: Context, email: str) -> int:
     with ctx.uow(readonly=True) as uow:
         member = uow.members.by_email(email.strip())
         if member is None:
-            raise NotFound(f"no member with email {email}")
+            raise NotFound("no member with email {email}", email=email)
         return int(member.id)

@@ -13,16 +13,13 @@ from accord.services.context import Context
 from accord.services.groups import GroupSettings, list_groups
 from accord.services.outbox import Mail, asking_message_ids, enqueue
 from accord.services.statements import StatementShown, known_kinds, show_statement
-from statemachines.errors import InvalidInput, NotFound
+from statemachines.errors import InvalidInput
 from statemachines.rounds import OPEN
 from storage.console_reads import (
-    RecipientRow,
     RoundSummary,
     StatementRow,
     group_time_zones,
     mark_reminded,
-    recipients_count,
-    round_recipients,
     round_summary,
     silent_recipients,
     statements_list,
@@ -116,35 +113,6 @@ def revision_preview(ctx: Context, statement_id: int, body: str) -> RevisionPrev
     )
 
 
-RECIPIENTS_SHOWN = 100
-
-
-@dataclass(frozen=True)
-class RoundPage:
-    round: RoundSummary
-    statement: StatementShown
-    recipients: list[RecipientRow]  # one page of them, by name
-    page: int
-    pages: int
-
-
-def round_page(ctx: Context, round_id: int, page: int = 1) -> RoundPage:
-    """The round's summary and one page of its recipients: a fixed number of queries, whatever
-    the round's size."""
-    if page < 1:
-        raise InvalidInput("pages are numbered from 1")
-    with ctx.uow(readonly=True) as uow:
-        summary = round_summary(uow.connection, round_id)
-        if summary is None:
-            raise NotFound(f"no round with id {round_id}")
-        total = recipients_count(uow.connection, round_id)
-        found = round_recipients(
-            uow.connection, round_id, (page - 1) * RECIPIENTS_SHOWN, RECIPIENTS_SHOWN
-        )
-    pages = max(1, -(-total // RECIPIENTS_SHOWN))
-    return RoundPage(summary, show_statement(ctx, summary.statement_id), found, page, pages)
-
-
 def remind_now(ctx: Context, round_id: int) -> int:
     """A reminder now to every deliverable recipient without an answer, threaded to their
     invitation; the mail goes with the next delivery (`accord up`'s courier, or the sweep)."""
@@ -152,7 +120,7 @@ def remind_now(ctx: Context, round_id: int) -> int:
     with ctx.uow() as uow:
         rnd = uow.rounds.get(round_id)
         if rnd.state != OPEN:
-            raise InvalidInput(f"round {round_id} is closed")
+            raise InvalidInput("round {id} is closed", id=round_id)
         silent = silent_recipients(uow.connection, round_id)
         threads = asking_message_ids(uow, round_id) if silent else {}
         mails = [

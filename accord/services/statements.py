@@ -11,7 +11,7 @@ from typing import Any
 
 from accord.services.context import Context
 from accord.services.results import plain
-from statemachines.errors import InvalidInput
+from statemachines.errors import InvalidInput, Message
 from statemachines.statements import CIRCULATED, Statement
 from storage.kinds import Kind, KindStore
 from storage.uow import UnitOfWork
@@ -39,9 +39,9 @@ def one_line(text: str, what: str) -> str:
     """Titles end up in mail subjects: one line, printable, not empty."""
     cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     if not cleaned:
-        raise InvalidInput(f"the {what} is empty")
+        raise InvalidInput("the {what} is empty", what=Message(what))
     if len(cleaned) > 300:
-        raise InvalidInput(f"the {what} is over 300 characters")
+        raise InvalidInput("the {what} is over 300 characters", what=Message(what))
     return cleaned
 
 
@@ -81,7 +81,9 @@ def draft_statement(
     with ctx.uow() as uow:
         kinds = known_kinds(uow)
         if kind not in kinds:
-            raise InvalidInput(f"unknown kind '{kind}' (known: {', '.join(sorted(kinds))})")
+            raise InvalidInput(
+                "unknown kind '{kind}' (known: {known})", kind=kind, known=", ".join(sorted(kinds))
+            )
         statement = Statement(
             title=title, kind=kind, political=political, slug=_unique_slug(uow, title)
         )

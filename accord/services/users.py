@@ -74,12 +74,12 @@ def checked_email(text: str) -> str:
     try:
         return validate_email(text.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise InvalidInput(f"invalid email '{text}': {exc}") from None
+        raise InvalidInput("invalid email '{text}': {why}", text=text, why=str(exc)) from None
 
 
 def checked_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters")
+        raise InvalidInput("the password must have at least {n} characters", n=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD or "\x00" in password:
         raise InvalidInput("the password is too long or holds a NUL character")
     return password
@@ -98,13 +98,15 @@ def add_user(
     if not name:
         raise InvalidInput("the name is empty")
     if role not in ROLES:
-        raise InvalidInput(f"unknown role '{role}': use {' or '.join(ROLES)}")
+        raise InvalidInput(
+            "unknown role '{role}': use {known}", role=role, known=" or ".join(ROLES)
+        )
     hashed = hasher().hash(checked_password(password)) if password is not None else None
     now = ctx.now()
     with ctx.uow() as uow:
         store = UserStore(uow.connection)
         if store.by_email(email) is not None:
-            raise Conflict(f"a user with email {email} exists already")
+            raise Conflict("a user with email {email} exists already", email=email)
         user_id = store.add(email, name, role, now)
         store.change(user_id, now, password_hash=hashed)
         payload = {"email": email, "name": name, "role": role}
@@ -135,7 +137,7 @@ def list_users(ctx: Context) -> list[UserView]:
 def _existing(store: UserStore, email: str) -> User:
     user = store.by_email(checked_email(email))
     if user is None:
-        raise NotFound(f"no user with email {email}")
+        raise NotFound("no user with email {email}", email=email)
     return user
 
 
@@ -161,7 +163,7 @@ def reset_password(ctx: Context, email: str) -> PasswordLink:
         store = UserStore(uow.connection)
         user = _existing(store, email)
         if user.disabled:
-            raise Conflict(f"{user.email} is disabled")
+            raise Conflict("{email} is disabled", email=user.email)
         link = _new_link(ctx, store, user.id, now)
         ctx.record(uow, entity_type="user", entity_id=user.id, action="reset-password", at=now)
         uow.commit()

@@ -68,7 +68,8 @@ def test_circulate_round_is_named_tagged_delivered_and_reported(
     run_id = state.state_details.flow_run_id
     flow_run = api.flow_run(run_id)
     assert flow_run.name == "circulate/international-migrants-day-2026/v1"
-    assert {"kind:awareness-day", "group:advisory-group", "mode:endorse"} <= set(flow_run.tags)
+    tags = {"kind:awareness-day", "group:advisory-group", "mode:endorse", "round:1"}
+    assert tags <= set(flow_run.tags)
     assert sorted(r.name.rsplit("-", 1)[0] for r in api.task_runs(run_id, 2)) == [
         "deliver-batch",
         "start-round",

@@ -32,6 +32,7 @@ from accord.web.console.security import (
     keys,
     language,
 )
+from statemachines.errors import Message
 
 LOCALE = Path(__file__).parent / "locale"
 DOMAIN = "console"
@@ -70,7 +71,7 @@ class Pages:
         env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
         # A message that may hold what a user typed (an error naming their input): translated
         # when the catalogue has it, and escaped like any text (`_()` marks its result safe).
-        env.filters["tr"] = catalogue.gettext
+        env.filters["tr"] = lambda text: translated(text, catalogue)
         env.filters["when"] = self.when
         env.filters["left"] = lambda delta: time_left(delta, lang)
         env.filters["local"] = self.when_in
@@ -121,6 +122,27 @@ def with_csrf_cookie(request: Request, response: Response) -> Response:
         response.set_cookie(CSRF_COOKIE, new, samesite="strict", **options)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def translated(text: str, catalogue: NullTranslations) -> str:
+    """A message in the catalogue's language: a domain error's template (statemachines.errors.
+    Message) translated, then its values written in (those that are messages translated too);
+    the English text when the catalogue has no usable translation."""
+    template = getattr(text, "template", text)
+    params = getattr(text, "params", {})
+    if not isinstance(template, str):
+        return str(text)
+    wording = catalogue.gettext(template)
+    if not params:
+        return wording
+    values = {
+        name: translated(value, catalogue) if isinstance(value, Message) else value
+        for name, value in params.items()
+    }
+    try:
+        return wording.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return str.__str__(text)
 
 
 @lru_cache(maxsize=512)

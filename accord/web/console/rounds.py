@@ -9,12 +9,13 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from accord.services.answering import record_decision
+from accord.services.round_pages import round_mail, round_page
 from accord.services.rounds import close_round, member_by_email
-from accord.services.statement_pages import remind_now, round_page
-from accord.web.console.forms import Errors, msg
+from accord.services.statement_pages import remind_now
+from accord.web.console.forms import Errors, attempt, msg, or_404
 from accord.web.console.pages import Pages
 from accord.web.console.security import GUARDED, PREFIX, Refused, who
-from statemachines.errors import AccordError, NotFound
+from statemachines.errors import AccordError, InvalidInput, NotFound
 
 router = APIRouter(dependencies=GUARDED)
 
@@ -29,39 +30,57 @@ def _view(
     errors: Errors | None = None,
     status: int = 200,
     number: int = 1,
+    answer: str = "",
+    delivery: str = "",
+    with_mail: bool = False,
     **done: object,
 ) -> Response:
     current = who(request)
     try:
-        page = round_page(current.ctx, round_id, number)
-    except NotFound as exc:
-        raise Refused(404, str(exc)) from None
+        page = or_404(
+            lambda: round_page(current.ctx, round_id, number, answer=answer, delivery=delivery)
+        )
+    except InvalidInput as exc:
+        raise Refused(400, str(exc)) from None
+    mail = round_mail(current.ctx, round_id) if with_mail else None
     return _pages(request).render(
         request,
         "round",
         current.user,
         status,
         page=page,
+        mail=mail,
         errors=errors or Errors(),
         done=done,
-        public_url=current.ctx.settings.public_url,
     )
 
 
 @router.get("/rounds/{round_id}")
 def round_(
-    request: Request, round_id: int, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+    request: Request,
+    round_id: int,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    answer: Annotated[str, Query(max_length=16)] = "",
+    delivery: Annotated[str, Query(max_length=16)] = "",
+    mail: bool = False,
 ) -> Response:
-    return _view(request, round_id, number=page)
+    """One page of the recipients (RECIPIENTS_SHOWN), chosen by answer and mail state; the
+    round's mail by state with `mail` (else htmx loads it from `/mail` after the page)."""
+    return _view(request, round_id, number=page, answer=answer, delivery=delivery, with_mail=mail)
+
+
+@router.get("/rounds/{round_id}/mail")
+def mail_counts(request: Request, round_id: int) -> Response:
+    """The round's mail by state, for htmx to swap into the round page."""
+    current = who(request)
+    mail = or_404(lambda: round_mail(current.ctx, round_id))
+    return _pages(request).render(request, "_round_mail", current.user, mail=mail)
 
 
 @router.post("/rounds/{round_id}/remind")
 def remind(request: Request, round_id: int) -> Response:
-    try:
-        sent = remind_now(who(request).ctx, round_id)
-    except AccordError as exc:
-        errors = Errors()
-        errors.add("remind", str(exc))
+    sent, errors = attempt("remind", lambda: remind_now(who(request).ctx, round_id))
+    if errors:
         return _view(request, round_id, errors, 400)
     return _view(request, round_id, reminded=sent)
 
@@ -102,10 +121,7 @@ def record_answer(
 
 @router.post("/rounds/{round_id}/close")
 def close(request: Request, round_id: int) -> Response:
-    try:
-        close_round(who(request).ctx, round_id)
-    except AccordError as exc:
-        errors = Errors()
-        errors.add("close", str(exc))
+    _closed, errors = attempt("close", lambda: close_round(who(request).ctx, round_id))
+    if errors:
         return _view(request, round_id, errors, 400)
     return RedirectResponse(f"{PREFIX}/rounds/{round_id}", 303)

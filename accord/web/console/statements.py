@@ -20,7 +20,7 @@ from accord.services.statement_pages import (
 )
 from accord.services.statement_rounds import revise_statement, withdraw_statement
 from accord.services.statements import draft_statement
-from accord.web.console.forms import Errors, msg
+from accord.web.console.forms import Errors, attempt, msg, or_404
 from accord.web.console.jobs import runner
 from accord.web.console.pages import Pages, paragraphs
 from accord.web.console.security import GUARDED, PREFIX, Refused, who
@@ -123,10 +123,7 @@ def _statement_view(
     **values: object,
 ) -> Response:
     current = who(request)
-    try:
-        page = statement_page(current.ctx, statement_id)
-    except NotFound as exc:
-        raise Refused(404, str(exc)) from None
+    page = or_404(lambda: statement_page(current.ctx, statement_id))
     return _pages(request).render(
         request,
         "statement",
@@ -192,25 +189,21 @@ def withdraw(
     statement_id: int,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    errors = Errors()
     if not reason.strip():
+        errors = Errors()
         errors.add("reason", msg("Say why the statement is withdrawn."))
     else:
-        try:
-            withdraw_statement(who(request).ctx, statement_id, reason)
-            return _see(f"/statements/{statement_id}")
-        except AccordError as exc:
-            errors.add("reason", str(exc))
-    return _statement_view(request, statement_id, errors, 400)
+        ctx = who(request).ctx
+        _done, errors = attempt("reason", lambda: withdraw_statement(ctx, statement_id, reason))
+    if errors:
+        return _statement_view(request, statement_id, errors, 400)
+    return _see(f"/statements/{statement_id}")
 
 
 @router.post("/statements/{statement_id}/publish")
 def publish(request: Request, statement_id: int) -> Response:
-    try:
-        publish_statement(who(request).ctx, statement_id)
-    except AccordError as exc:
-        errors = Errors()
-        errors.add("publish", str(exc))
+    _done, errors = attempt("publish", lambda: publish_statement(who(request).ctx, statement_id))
+    if errors:
         return _statement_view(request, statement_id, errors, 400)
     return _see(f"/statements/{statement_id}")
 
@@ -218,10 +211,7 @@ def publish(request: Request, statement_id: int) -> Response:
 @router.get("/statements/{statement_id}/revise")
 def revise_form(request: Request, statement_id: int) -> Response:
     current = who(request)
-    try:
-        page = statement_page(current.ctx, statement_id)
-    except NotFound as exc:
-        raise Refused(404, str(exc)) from None
+    page = or_404(lambda: statement_page(current.ctx, statement_id))
     return _revise_view(request, statement_id, page.statement.text, None, Errors())
 
 
