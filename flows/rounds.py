@@ -13,6 +13,7 @@ from accord.services.context import Context
 from accord.services.delivery import BATCH
 from accord.services.operations import publication, round_facts, statement_facts
 from accord.services.publish import publish_statement as publish_service
+from accord.services.results import plain
 from accord.services.rounds import parse_deadline, start_round
 from flows.artifacts import tally_table
 from flows.events import announce_transitions
@@ -88,7 +89,7 @@ async def publish_statement(statement_id: int) -> dict[str, Any]:
         earlier = await blocking(publication, ctx, statement_id)
         if earlier is not None:
             get_run_logger().info("statement %d is already published", statement_id)
-            return {**earlier, "already_published": True}
+            return {**plain(earlier), "already_published": True}
         result = await publish_task(quote(ctx), statement_id)
         await announce_transitions(ctx)
         result["mail"] = await deliver_outbox(

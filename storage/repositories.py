@@ -113,6 +113,9 @@ class MemberRepository(_Repository):
 
 
 class GroupRepository(_Repository):
+    def by_id(self, group_id: int) -> Group | None:
+        return self.session.get(Group, group_id)
+
     def by_name(self, name: str) -> Group | None:
         return self.session.scalars(select(Group).where(t.groups.c.name == name)).first()
 

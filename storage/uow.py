@@ -17,8 +17,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from statemachines.errors import Conflict
 from storage.audit import AuditLog
+from storage.budget import BudgetRepository
 from storage.db import is_sqlite, make_engine
 from storage.orm import start_mappers
+from storage.outbox import OutboxRepository
 from storage.plain import Reader
 from storage.repositories import (
     ActionRepository,
@@ -28,6 +30,7 @@ from storage.repositories import (
     RoundRepository,
     StatementRepository,
 )
+from storage.transitions import TransitionReads
 
 
 class Database:
@@ -82,6 +85,9 @@ class UnitOfWork:
         self.statements = StatementRepository(self.session)
         self.rounds = RoundRepository(self.session)
         self.audit = AuditLog(self.session)
+        self.outbox = OutboxRepository(self.session)
+        self.budget = BudgetRepository(self.session)
+        self.transitions = TransitionReads(self.session)
         return self
 
     def __exit__(

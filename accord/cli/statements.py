@@ -92,6 +92,7 @@ def publish(statement_id: int = typer.Argument(..., metavar="ID"), json_: bool =
     from accord.cli.rounds import report_mail
     from accord.services.operations import publication
     from accord.services.publish import publish_statement
+    from accord.services.results import plain
     from flows.launch import run_flow_or_direct
 
     ctx = context()
@@ -99,7 +100,7 @@ def publish(statement_id: int = typer.Argument(..., metavar="ID"), json_: bool =
     def direct() -> dict[str, Any]:
         earlier = publication(ctx, statement_id)
         if earlier is not None:
-            return {**earlier, "already_published": True}
+            return {**plain(earlier), "already_published": True}
         published = publish_statement(ctx, statement_id)
         deliver_now(ctx, quiet=json_)
         return published
