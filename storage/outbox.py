@@ -9,7 +9,7 @@ has locked (`FOR UPDATE SKIP LOCKED`); SQLite's writers already hold its write l
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,7 +77,7 @@ _INSERT = t.outbox.insert()
 _PRESENT = select(_OUTBOX.dedupe_key).where(
     _OUTBOX.dedupe_key.in_(bindparam("keys", expanding=True))
 )
-_CLAIMED = select(*(_OUTBOX[name] for name in ClaimedMail.__dataclass_fields__))
+_CLAIMED = select(*(_OUTBOX[field.name] for field in fields(ClaimedMail)))
 
 
 def claimable(now: datetime) -> ColumnElement[bool]:
