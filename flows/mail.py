@@ -22,8 +22,9 @@ from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
 from accord.services.context import Context
-from accord.services.delivery import BATCH, deliver
+from accord.services.delivery import BATCH, DeliveryReport, deliver
 from accord.services.operations import pending_mail, unsent_mail
+from accord.services.results import plain
 from flows.support import blocking
 
 RETRIES = 3
@@ -45,9 +46,9 @@ class MailNotSent(Exception):
 )
 async def deliver_batch(
     ctx: Context, size: int, number: int, patience: float = 0.0
-) -> dict[str, int]:
+) -> DeliveryReport:
     """Claim up to `size` outbox rows, send them over reused SMTP connections, mark them.
-    `paced` is 1 when the sending budget held some back (they wait in the outbox)."""
+    `next_at` is set when the sending budget held some back (they wait in the outbox)."""
     report = await blocking(deliver, ctx, limit=size, batch=min(size, BATCH), patience=patience)
     if report.retry_later:
         for error in report.errors[:3]:
@@ -55,7 +56,7 @@ async def deliver_batch(
         raise MailNotSent(
             f"{report.retry_later} message(s) to retry, {report.sent} sent, {report.failed} failed"
         )
-    return {**report.as_dict(), "paced": int(report.next_at is not None)}
+    return report
 
 
 async def deliver_outbox(
@@ -85,12 +86,11 @@ async def deliver_outbox(
                 batches,
             )
             break
-        result = await state.aresult()
-        paced = result.pop("paced", 0)
-        totals.update(result)
+        report: DeliveryReport = await state.aresult()
+        totals.update(plain(report.counts))
         if progress:
             await aupdate_progress_artifact(progress, 100 * number / batches)
-        if paced:
+        if report.next_at is not None:
             get_run_logger().info("the sending budget holds the rest back for the next run")
             break
     totals["retry_later"] = await blocking(unsent_mail, ctx)

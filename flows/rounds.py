@@ -91,7 +91,7 @@ async def publish_statement(statement_id: int) -> dict[str, Any]:
         earlier = await blocking(publication, ctx, statement_id)
         if earlier is not None:
             get_run_logger().info("statement %d is already published", statement_id)
-            return {**earlier, "already_published": True}
+            return {**plain(earlier), "already_published": True}
         result = await publish_task(quote(ctx), statement_id)
         await announce_transitions(ctx)
         mail = await deliver_outbox(

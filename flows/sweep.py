@@ -14,11 +14,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from accord.services.context import Context
-from accord.services.delivery import BATCH
+from accord.services.delivery import BATCH, MailCounts
 from accord.services.operations import open_round_ids, round_facts
 from accord.services.results import plain
 from accord.services.round_reminders import RoundSweep, sweep_rounds
-from accord.services.sweep import SWEEP_PATIENCE_S
+from accord.services.sweep import SWEEP_PATIENCE_S, swept
 from flows.artifacts import tally_table
 from flows.events import announce_transitions
 from flows.mail import deliver_outbox
@@ -46,4 +46,4 @@ async def sweep(batch: int = BATCH) -> dict[str, Any]:
         )
         for round_id in watched:
             await tally_table(await blocking(round_facts, ctx, round_id), only_if_changed=True)
-        return {**plain(rounds), **plain(actions), **{f"mail_{k}": v for k, v in mail.items()}}
+        return plain(swept(rounds, actions, MailCounts(**mail)))

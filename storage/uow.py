@@ -18,9 +18,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from statemachines.errors import Conflict
 from storage.audit import AuditLog
+from storage.budget import BudgetRepository
 from storage.db import is_sqlite, make_engine
 from storage.inbound import InboundMemo, InboundRepository
 from storage.orm import start_mappers
+from storage.outbox import OutboxRepository
 from storage.plain import Reader
 from storage.recipients import RecipientRepository
 from storage.repositories import (
@@ -31,6 +33,7 @@ from storage.repositories import (
     RoundRepository,
     StatementRepository,
 )
+from storage.transitions import TransitionReads
 
 
 class Database:
@@ -92,6 +95,9 @@ class UnitOfWork:
         self.recipients = RecipientRepository(self.session)
         self.inbound = InboundRepository(self.session)
         self.audit = AuditLog(self.session)
+        self.outbox = OutboxRepository(self.session)
+        self.budget = BudgetRepository(self.session)
+        self.transitions = TransitionReads(self.session)
         return self
 
     def __exit__(

@@ -118,6 +118,7 @@ def sweep(json_: bool = typer.Option(False, "--json", help="Print the counts as 
 
     A flow run when a Prefect server is configured (PREFECT_API_URL), else done here."""
     from accord.cli.common import context, print_json
+    from accord.services.results import plain
     from accord.services.sweep import sweep as run_sweep
     from flows.launch import run_flow_or_direct
 
@@ -126,7 +127,7 @@ def sweep(json_: bool = typer.Option(False, "--json", help="Print the counts as 
     if json_:
         print_json(result)
     else:
-        typer.echo(", ".join(f"{key}: {value}" for key, value in result.items()))
+        typer.echo(", ".join(f"{key}: {value}" for key, value in plain(result).items()))
 
 
 def main() -> None:

@@ -109,7 +109,7 @@ def publish(statement_id: int = typer.Argument(..., metavar="ID"), json_: bool =
     def direct() -> dict[str, Any]:
         earlier = publication(ctx, statement_id)
         if earlier is not None:
-            return {**earlier, "already_published": True}
+            return {**plain(earlier), "already_published": True}
         published = publish_statement(ctx, statement_id)
         deliver_now(ctx, quiet=json_)
         return plain(published)  # the same dict as the flow run's

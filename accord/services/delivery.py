@@ -14,25 +14,34 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import select, update
+from typing import TYPE_CHECKING
 
 from accord.services.composing import Composer
 from accord.services.context import Context
-from accord.services.outbox import claimable
 from accord.services.pacing import grant, pause, refund, spend
 from statemachines.pacing import Allowance, Limits
-from storage import tables as t
+from storage.outbox import ClaimedMail
+
+if TYPE_CHECKING:
+    from accord.mail.smtp import Delivery
 
 BATCH = 500
 MARK_EVERY = 50
 MARK_SECONDS = 1.0
 
 
-@dataclass
+@dataclass(frozen=True)
+class MailCounts:
+    """What a delivery settled, as `accord sweep --json` and the flows show it."""
+
+    sent: int = 0
+    failed: int = 0
+    retry_later: int = 0
+
+
+@dataclass(frozen=True)
 class DeliveryReport:
     """`deferred`: rows put back to keep to the sending budget or because the server throttled
     (not failures); `next_at`: when the budget lets the next batch go, if it ended this call."""
@@ -42,10 +51,22 @@ class DeliveryReport:
     retry_later: int = 0
     deferred: int = 0
     next_at: datetime | None = None
-    errors: list[str] = field(default_factory=list)
+    errors: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"sent": self.sent, "failed": self.failed, "retry_later": self.retry_later}
+    @property
+    def counts(self) -> MailCounts:
+        return MailCounts(sent=self.sent, failed=self.failed, retry_later=self.retry_later)
+
+    def plus(self, batch: DeliveryReport) -> DeliveryReport:
+        """This report with a batch's counts and errors added."""
+        return replace(
+            self,
+            sent=self.sent + batch.sent,
+            failed=self.failed + batch.failed,
+            retry_later=self.retry_later + batch.retry_later,
+            deferred=self.deferred + batch.deferred,
+            errors=self.errors + batch.errors,
+        )
 
 
 def deliver(
@@ -72,14 +93,13 @@ def deliver(
         rows, granted = _claim(ctx, limits, size, after, purposes)
         if not rows:
             if granted.next_at is None or not _wait_for(granted.next_at, waits_until):
-                report.next_at = granted.next_at
-                break
+                return replace(report, next_at=granted.next_at)
             continue
-        settled = report.sent + report.failed
-        unstarted = _send_and_mark(ctx, limits, granted, rows, report)
+        done, unstarted = _send_and_mark(ctx, limits, granted, rows)
+        report = report.plus(done)
         tried += len(rows) - len(unstarted)
         after = min(unstarted) - 1 if unstarted else rows[-1].id
-        if report.sent + report.failed == settled and not unstarted:
+        if done.sent + done.failed == 0 and not unstarted:
             break
     return report
 
@@ -95,7 +115,7 @@ def _wait_for(moment: datetime, waits_until: float) -> bool:
 
 def _claim(
     ctx: Context, limits: Limits, size: int, after: int, purposes: Sequence[str] | None
-) -> tuple[list[Any], Allowance]:
+) -> tuple[list[ClaimedMail], Allowance]:
     """Lease up to `size` claimable rows after id `after`, as many as the budget grants, in one
     transaction with the grant."""
     now = datetime.now(UTC)
@@ -103,42 +123,21 @@ def _claim(
         granted = grant(uow, limits, size, now)
         if granted.count == 0:
             return [], granted
-        query = (
-            select(t.outbox.c.id)
-            .where(claimable(now), t.outbox.c.id > after)
-            .order_by(t.outbox.c.id)
-            .limit(granted.count)
-        )
-        if purposes is not None:
-            query = query.where(t.outbox.c.purpose.in_(purposes))
-        if uow.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
-            query = query.with_for_update(skip_locked=True)
-        ids = list(uow.session.scalars(query))
+        ids = uow.outbox.claimable_ids(now, after=after, limit=granted.count, purposes=purposes)
         if not ids:
             return [], replace(granted, next_at=None)
         spend(uow, limits, granted, len(ids))
-        uow.session.execute(
-            update(t.outbox)
-            .where(t.outbox.c.id.in_(ids))
-            .values(
-                status="sending",
-                claimed_until=now + timedelta(seconds=ctx.settings.outbox_lease_seconds),
-                attempts=t.outbox.c.attempts + 1,
-            )
-        )
-        rows = list(
-            uow.session.execute(
-                select(t.outbox).where(t.outbox.c.id.in_(ids)).order_by(t.outbox.c.id)
-            )
-        )
+        lease = timedelta(seconds=ctx.settings.outbox_lease_seconds)
+        rows = uow.outbox.lease(ids, now + lease)
         uow.commit()
         return rows, granted
 
 
 def _send_and_mark(
-    ctx: Context, limits: Limits, granted: Allowance, rows: Sequence[Any], report: DeliveryReport
-) -> list[int]:
-    """Send the claimed rows and mark them; the ids of those that never started (put back)."""
+    ctx: Context, limits: Limits, granted: Allowance, rows: Sequence[ClaimedMail]
+) -> tuple[DeliveryReport, list[int]]:
+    """Send the claimed rows and mark them: what became of them, and the ids of those that never
+    started (put back)."""
     from accord.mail.smtp import SmtpTarget, send_all
 
     with ctx.uow(readonly=True) as uow:
@@ -151,15 +150,10 @@ def _send_and_mark(
         if messages
         else []
     )
-    _mark(
-        ctx,
-        limits,
-        granted,
-        [d for d in deliveries if d.key not in progress.marked] + unwritable,
-        report,
-    )
-    report.sent += len(progress.marked)
-    return sorted(int(d.key) for d in deliveries if not d.started)
+    rest = [d for d in deliveries if d.key not in progress.marked] + unwritable
+    done = _mark(ctx, limits, granted, rest)
+    unstarted = sorted(int(d.key) for d in deliveries if not d.started)
+    return replace(done, sent=done.sent + len(progress.marked)), unstarted
 
 
 def _monotonic(moment: datetime | None) -> float | None:
@@ -180,7 +174,7 @@ class _Progress:
         self.accepted: list[int] = []
         self.flushed = self.renewed = time.monotonic()
 
-    def add(self, delivery: Any) -> None:
+    def add(self, delivery: Delivery) -> None:
         if delivery.ok:
             self.accepted.append(delivery.key)
         now = time.monotonic()
@@ -196,17 +190,9 @@ class _Progress:
         self.unmarked.difference_update(self.accepted)
         with self.ctx.uow() as uow:
             if self.accepted:
-                uow.session.execute(
-                    update(t.outbox)
-                    .where(t.outbox.c.id.in_(self.accepted))
-                    .values(status="sent", sent_at=now, last_error=None, claimed_until=None)
-                )
+                uow.outbox.mark_sent(self.accepted, now)
             if renew and self.unmarked:
-                uow.session.execute(
-                    update(t.outbox)
-                    .where(t.outbox.c.id.in_(self.unmarked), t.outbox.c.status == "sending")
-                    .values(claimed_until=now + self.lease)
-                )
+                uow.outbox.renew(self.unmarked, now + self.lease)
             uow.commit()
         self.marked.update(self.accepted)
         self.accepted = []
@@ -216,50 +202,31 @@ class _Progress:
 
 
 def _mark(
-    ctx: Context,
-    limits: Limits,
-    granted: Allowance,
-    deliveries: Sequence[Any],
-    report: DeliveryReport,
-) -> None:
+    ctx: Context, limits: Limits, granted: Allowance, deliveries: Sequence[Delivery]
+) -> DeliveryReport:
     """Mark what the server accepted sent, what it refused for good failed, put the rest back
     (pending); messages that never started get their attempt and their budget back, and a
     throttled server pauses every sender."""
     now = datetime.now(UTC)
     sent = [d.key for d in deliveries if d.ok]
     unstarted = [d.key for d in deliveries if not d.ok and not d.started]
+    refused = [d for d in deliveries if not d.ok and d.started]
+    throttled = [d for d in deliveries if not d.ok and d.throttled]
     with ctx.uow() as uow:
         if sent:
-            uow.session.execute(
-                update(t.outbox)
-                .where(t.outbox.c.id.in_(sent))
-                .values(status="sent", sent_at=now, last_error=None, claimed_until=None)
-            )
+            uow.outbox.mark_sent(sent, now)
         if unstarted:
-            uow.session.execute(
-                update(t.outbox)
-                .where(t.outbox.c.id.in_(unstarted))
-                .values(status="pending", claimed_until=None, attempts=t.outbox.c.attempts - 1)
-            )
+            uow.outbox.put_back(unstarted)
             refund(uow, limits, granted, len(unstarted))
-        for d in deliveries:
-            if d.ok or not d.started:
-                continue
-            status = "failed" if d.permanent else "pending"
-            uow.session.execute(
-                update(t.outbox)
-                .where(t.outbox.c.id == d.key)
-                .values(status=status, last_error=(d.error or "")[:2000], claimed_until=None)
-            )
-            if not d.throttled:
-                report.errors.append(f"outbox {d.key}: {d.error}")
-        throttled = [d for d in deliveries if not d.ok and d.throttled]
+        for d in refused:
+            uow.outbox.settle(d.key, failed=d.permanent, error=(d.error or "")[:2000])
         if throttled:
             pause(uow, limits, now)
         uow.commit()
-    report.sent += len(sent)
-    report.failed += sum(1 for d in deliveries if not d.ok and d.permanent)
-    report.retry_later += sum(
-        1 for d in deliveries if not d.ok and d.started and not d.permanent and not d.throttled
+    return DeliveryReport(
+        sent=len(sent),
+        failed=sum(1 for d in deliveries if not d.ok and d.permanent),
+        retry_later=sum(1 for d in refused if not d.permanent and not d.throttled),
+        deferred=len(unstarted) + len(throttled),
+        errors=tuple(f"outbox {d.key}: {d.error}" for d in refused if not d.throttled),
     )
-    report.deferred += len(unstarted) + len(throttled)

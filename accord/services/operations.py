@@ -7,14 +7,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import func, or_, select
 
 from accord.services.context import Context
-from accord.services.outbox import claimable, delivery_counts
-from statemachines.records import Group
-from storage import tables as t
+from accord.services.outbox import delivery_counts
+from storage.transitions import Transition
 
 # Audit actions that are not transitions: one member's answer is not an event for operators
 # (10,000 of them would drown the ones that matter), and it names a person.
@@ -29,6 +25,25 @@ class StatementFacts:
     kind: str
     state: str
     version: int
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """A name on a published page."""
+
+    name: str
+    organisation: str | None
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A published statement: its page, certificate and signatories (the JSON of
+    `accord statements publish` asked again, beside `already_published`)."""
+
+    path: str
+    url: str
+    certificate: str
+    signatories: tuple[Signatory, ...]
 
 
 @dataclass(frozen=True)
@@ -49,18 +64,6 @@ class RoundFacts:
     delivery: dict[str, int]
 
 
-@dataclass(frozen=True)
-class Transition:
-    """One entry of the decision record that moved something."""
-
-    seq: int
-    hash: str
-    entity_type: str
-    entity_id: str
-    action: str
-    payload: dict[str, Any]
-
-
 def statement_facts(ctx: Context, statement_id: int) -> StatementFacts:
     with ctx.uow(readonly=True) as uow:
         statement = uow.statements.get(statement_id)
@@ -74,7 +77,7 @@ def statement_facts(ctx: Context, statement_id: int) -> StatementFacts:
         )
 
 
-def publication(ctx: Context, statement_id: int) -> dict[str, Any] | None:
+def publication(ctx: Context, statement_id: int) -> Publication | None:
     """What `publish_statement` returned when it published this statement (read back from the
     certificate it wrote), or None if the statement is not published."""
     facts = statement_facts(ctx, statement_id)
@@ -83,19 +86,19 @@ def publication(ctx: Context, statement_id: int) -> dict[str, Any] | None:
     if facts.state != "published" or not certificate.is_file():
         return None
     endorsers = json.loads(certificate.read_text(encoding="utf-8"))["endorsers"]
-    return {
-        "path": str(page),
-        "url": f"{ctx.settings.public_url}/site/{page.name}",
-        "certificate": str(certificate),
-        "signatories": [{"name": e["name"], "organisation": e["organisation"]} for e in endorsers],
-    }
+    return Publication(
+        path=str(page),
+        url=f"{ctx.settings.public_url}/site/{page.name}",
+        certificate=str(certificate),
+        signatories=tuple(Signatory(e["name"], e["organisation"]) for e in endorsers),
+    )
 
 
 def round_facts(ctx: Context, round_id: int) -> RoundFacts:
     with ctx.uow(readonly=True) as uow:
         rnd = uow.rounds.get(round_id)
         statement = uow.statements.get(rnd.statement_id)
-        group = uow.session.get(Group, rnd.group_id)
+        group = uow.groups.by_id(rnd.group_id)
         return RoundFacts(
             id=rnd.id,
             statement_id=statement.id,
@@ -127,41 +130,22 @@ def open_round_ids(ctx: Context) -> list[int]:
 def pending_mail(ctx: Context) -> int:
     """Outbox rows a sender could claim now (pending, or sending with a lapsed lease)."""
     with ctx.uow(readonly=True) as uow:
-        query = select(func.count()).select_from(t.outbox).where(claimable(datetime.now(UTC)))
-        return int(uow.session.scalar(query) or 0)
+        return uow.outbox.claimable_count(datetime.now(UTC))
 
 
 def unsent_mail(ctx: Context) -> int:
     """Outbox rows not sent yet, claimed or not."""
     with ctx.uow(readonly=True) as uow:
-        query = select(func.count()).where(t.outbox.c.status.in_(("pending", "sending")))
-        return int(uow.session.scalar(query) or 0)
+        return uow.outbox.unsent_count()
 
 
 def audit_hash(ctx: Context, seq: int) -> str | None:
     """The hash of entry `seq` of the decision record (None if there is no such entry)."""
     with ctx.uow(readonly=True) as uow:
-        return uow.session.scalar(select(t.audit_log.c.hash).where(t.audit_log.c.seq == seq))
+        return uow.transitions.hash_of(seq)
 
 
 def transitions_since(ctx: Context, seq: int, limit: int = 500) -> list[Transition]:
     """Entries after `seq`, oldest first, without members' individual answers."""
-    quiet = [t.audit_log.c.action.startswith(prefix) for prefix in QUIET_ACTIONS]
-    query = (
-        select(t.audit_log)
-        .where(t.audit_log.c.seq > seq, ~or_(*quiet))
-        .order_by(t.audit_log.c.seq)
-        .limit(limit)
-    )
     with ctx.uow(readonly=True) as uow:
-        return [
-            Transition(
-                seq=row.seq,
-                hash=row.hash,
-                entity_type=row.entity_type,
-                entity_id=row.entity_id,
-                action=row.action,
-                payload=json.loads(row.payload),
-            )
-            for row in uow.session.execute(query)
-        ]
+        return uow.transitions.since(seq, quiet=QUIET_ACTIONS, limit=limit)

@@ -11,7 +11,7 @@ from statemachines.errors import AccordError
 from storage.migrate import SCHEMA_HEAD
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from storage.db import Engine
 
 
 def safe_url(url: object) -> str:

@@ -17,7 +17,7 @@ from accord.services.context import Context
 from accord.services.delivery import deliver
 from accord.services.replies import ERROR, LATER, UNRELATED, ReplyOutcome, process_reply
 from accord.services.reply_lookups import answered
-from accord.services.results import INLINE_IN_JSON, NOT_IN_JSON_IF_NONE
+from accord.services.results import INLINE_IN_JSON, NOT_IN_JSON_IF_NONE, plain
 from statemachines.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def _process_or_keep(ctx: Context, raw: bytes) -> ReplyOutcome:
 
 def _deliver(ctx: Context) -> dict[str, Any]:
     try:
-        return deliver(ctx).as_dict()
+        return plain(deliver(ctx).counts)
     except Exception as exc:  # SMTP down: rows stay pending (or leased) for the next sweep
         log.warning("mail not delivered now: %s", exc)
         return {"sent": 0, "error": f"{type(exc).__name__}: {exc}"[:300]}

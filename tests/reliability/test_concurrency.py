@@ -161,7 +161,7 @@ def test_sweeps_racing_close_and_notify_each_round_once(
             each.db.dispose()
 
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert sum(r["closed"] for r in results) == ROUNDS
+    assert sum(r.closed for r in results) == ROUNDS
     closes = count(ctx, t.audit_log, t.audit_log.c.action == "close")
     result_mail = count(ctx, t.outbox, t.outbox.c.purpose == "result")
     assert (closes, result_mail) == (ROUNDS, ROUNDS)

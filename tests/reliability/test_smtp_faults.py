@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from accord.services.context import Context
-from accord.services.delivery import deliver
+from accord.services.delivery import MailCounts, deliver
 from tests.cli import run
 from tests.integration.test_smtp import DropsDuringData, Recorder, RefusesOneAddress, Slow
 from tests.reliability.conftest import SQLITE_ONLY, bulk_round, figure, outbox, with_smtp
@@ -78,7 +78,7 @@ def test_every_row_ends_sent_once_or_failed_with_the_reason(ctx: Context, fault:
         again = deliver(with_smtp(ctx, port))  # the next sweep: nothing left, nothing resent
     rows = assert_sent_once_or_failed(ctx, server)
     assert first.sent + first.failed == members and first.retry_later == 0
-    assert again.as_dict() == {"sent": 0, "failed": 0, "retry_later": 0}
+    assert again.counts == MailCounts(sent=0, failed=0, retry_later=0)
     failed = [r for r in rows if r.status == "failed"]
     if isinstance(server, RefusesOneAddress):
         assert [r.to_addr for r in failed] == [GONE]
