@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
@@ -65,31 +66,16 @@ def start_round(
 ) -> RoundDocument:
     """Circulate the statement's current text: one recipient row and one outbox row each,
     written ASK_CHUNK members at a time (`progress` is told after each: members done, all)."""
-    parsed_rule = rules.parse_rule(rule)
-    if mode not in rules.MODES:
-        raise InvalidInput("unknown mode '{mode}': use endorse or consult", mode=mode)
     now = ctx.now()
     with ctx.uow() as uow:
-        statement = uow.statements.get(statement_id)
-        target = uow.groups.named(group)
-        members = uow.recipients.deliverable_members(target.id)
-        _check_rule_can_be_met(parsed_rule, target, len(members))
-        _check_circulation(uow, statement, target, mode, deadline, now, len(members))
+        checked = _circulation(uow, statement_id, group, rule, deadline, mode, now)
+        statement, target, members = checked.statement, checked.group, checked.members
         current = statement.current
-        if mode == "endorse":
-            statement.fire(
-                "circulate",
-                group=_policy(target),
-                deadline=deadline,
-                now=now,
-                recipients=len(members),
-                known_kinds=known_kinds(uow),
-            )
         rnd = Round(
             statement_id=statement.id,
             group_id=target.id,
             mode=mode,
-            rule=str(parsed_rule),
+            rule=str(checked.rule),
             deadline=deadline,
             text_sha256=current.sha256,
             version_number=current.number,
@@ -123,6 +109,54 @@ def start_round(
         )
         uow.commit()
         return _round_document(ctx, uow, rnd)
+
+
+def check_round_start(
+    ctx: Context, *, statement_id: int, group: str, rule: str, deadline: datetime, mode: str
+) -> None:
+    """Refuse, with start_round's own reason, a round that cannot start; nothing is written.
+    The console checks this before it queues the start as background work."""
+    with ctx.uow(readonly=True) as uow:
+        _circulation(uow, statement_id, group, rule, deadline, mode, ctx.now())
+
+
+@dataclass(frozen=True)
+class _Circulation:
+    statement: Statement
+    group: Group
+    members: list[Addressee]
+    rule: rules.Rule
+
+
+def _circulation(
+    uow: UnitOfWork,
+    statement_id: int,
+    group: str,
+    rule: str,
+    deadline: datetime,
+    mode: str,
+    now: datetime,
+) -> _Circulation:
+    """Every check of a round's start; in endorse mode the statement moves to circulated (in
+    this unit of work only, until it commits)."""
+    parsed_rule = rules.parse_rule(rule)
+    if mode not in rules.MODES:
+        raise InvalidInput("unknown mode '{mode}': use endorse or consult", mode=mode)
+    statement = uow.statements.get(statement_id)
+    target = uow.groups.named(group)
+    members = uow.recipients.deliverable_members(target.id)
+    _check_rule_can_be_met(parsed_rule, target, len(members))
+    _check_circulation(uow, statement, target, mode, deadline, now, len(members))
+    if mode == "endorse":
+        statement.fire(
+            "circulate",
+            group=_policy(target),
+            deadline=deadline,
+            now=now,
+            recipients=len(members),
+            known_kinds=known_kinds(uow),
+        )
+    return _Circulation(statement, target, members, parsed_rule)
 
 
 def _check_rule_can_be_met(rule: rules.Rule, group: Group, members: int) -> None:

@@ -22,7 +22,7 @@ def political_statement(ctx: Context) -> int:
     drafted = draft_statement(
         ctx, title="Position", kind="awareness-day", body=TEXT, political=True
     )
-    return int(drafted["id"])
+    return drafted.id
 
 
 def refusal(console: Console, statement_id: int, **form: str) -> str:

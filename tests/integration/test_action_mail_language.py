@@ -55,7 +55,7 @@ def test_a_french_contact_and_secretariat_get_french_mail(
             .values(contact_emails=[FRENCH, UNKNOWN])
         )
         uow.commit()
-    assert remind_actions(ctx).reminders > 0
+    assert remind_actions(ctx).action_reminders > 0
     found = subjects(ctx)
     ctx.db.dispose()
     french = [s for (purpose, to), s in found.items() if to == FRENCH]

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from accord.services.console_jobs import queue_round_start
 from accord.services.publish import publish_statement
-from accord.services.rounds import parse_deadline
+from accord.services.rounds import check_round_start, parse_deadline
 from accord.services.statement_pages import (
     deadline_for_members,
     kinds,
@@ -166,6 +166,14 @@ def start(
             if step == "check":
                 zones = deadline_for_members(current.ctx, group, when)
                 return _statement_view(request, statement_id, zones=zones, **values)
+            check_round_start(
+                current.ctx,
+                statement_id=statement_id,
+                group=group,
+                rule=rule,
+                deadline=when,
+                mode=mode,
+            )
             job_id = queue_round_start(
                 current.ctx,
                 runner(request),
