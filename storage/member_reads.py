@@ -13,6 +13,8 @@ from storage.tables import groups, members, memberships
 
 @dataclass(frozen=True)
 class MemberListRow:
+    """A member as `accord members list --json` prints it and the console lists it."""
+
     id: int
     email: str
     name: str

@@ -12,7 +12,7 @@ from typing import Generic, TypeVar
 from accord.services.audit import verify_audit
 from accord.services.context import Context
 from accord.services.member_files import MemberRow, parse_member_csv
-from accord.services.members import ImportResult, MemberView, Progress, import_rows
+from accord.services.members import ImportResult, Progress, import_rows
 from accord.services.results import NOT_IN_JSON
 from statemachines.errors import InvalidInput
 from storage.audit import Verification
@@ -55,7 +55,7 @@ class MemberList:
     """The members that match, `offset` of them skipped and at most `limit` shown (all when
     None), and how many match in all."""
 
-    members: tuple[MemberView, ...]
+    members: tuple[MemberListRow, ...]
     total: int
     offset: int
     limit: int | None
@@ -81,25 +81,12 @@ def search_members(
         rows, total = member_list(
             uow.connection, search=search.strip(), group=group, offset=offset, limit=limit
         )
-    return MemberList(tuple(_view(row) for row in rows), total, offset, limit)
-
-
-def _view(row: MemberListRow) -> MemberView:
-    return MemberView(
-        row.id,
-        row.email,
-        row.name,
-        row.organisation,
-        row.language,
-        row.timezone,
-        row.groups,
-        row.undeliverable,
-    )
+    return MemberList(tuple(rows), total, offset, limit)
 
 
 def member_page(
     ctx: Context, *, search: str = "", group: str | None = None, page: int = 1
-) -> Page[MemberView]:
+) -> Page[MemberListRow]:
     """One page of the console's member list (PAGE_SIZE members, numbered from 1)."""
     if page < 1:
         raise InvalidInput("pages are numbered from 1")

@@ -55,20 +55,6 @@ class ImportResult:
         return {c.email: list(c.left) for c in self.changes if c.left}
 
 
-@dataclass(frozen=True)
-class MemberView:
-    """A member as `accord members list --json` prints it and the console lists it."""
-
-    id: int
-    email: str
-    name: str
-    organisation: str | None
-    language: str
-    timezone: str
-    groups: tuple[str, ...]
-    undeliverable: bool
-
-
 FIELD_NAMES = ("name", "organisation", "language", "timezone")  # MemberFields'
 
 
