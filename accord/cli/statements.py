@@ -141,9 +141,7 @@ def withdraw(
 
     ctx = context()
     result = withdraw_statement(ctx, statement_id, reason)
-    typer.echo(
-        f"statement {result.statement['id']} withdrawn; {result.notified} endorser(s) notified"
-    )
+    typer.echo(f"statement {result.statement.id} withdrawn; {result.notified} endorser(s) notified")
     if result.page:
         typer.echo(f"site/{result.page} now says it was withdrawn, why, and lists no endorsers")
     deliver_now(ctx)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from accord.services.context import Context
 from accord.services.outbox import Mail, enqueue
 from accord.services.publish import Unpublished, withdraw_publication
 from accord.services.results import INLINE_IN_JSON, plain
 from accord.services.rounds import close_with_reason
-from accord.services.statements import known_kinds, statement_dict
+from accord.services.statements import StatementView, known_kinds, statement_view
 from statemachines.errors import InvalidInput
 from statemachines.rounds import OPEN, Round
 from statemachines.statements import PUBLISHED, Statement
@@ -24,7 +23,7 @@ class Revised:
     """The statement with its new version (its document's keys in JSON), and how many members
     were asked again."""
 
-    statement: dict[str, Any] = field(metadata=INLINE_IN_JSON)
+    statement: StatementView = field(metadata=INLINE_IN_JSON)
     reasked: int
 
 
@@ -33,7 +32,7 @@ class Withdrawn:
     """The withdrawn statement, how many endorsers were told, and the published page that now
     says it was withdrawn (None: it was not published)."""
 
-    statement: dict[str, Any] = field(metadata=INLINE_IN_JSON)
+    statement: StatementView = field(metadata=INLINE_IN_JSON)
     notified: int
     page: str | None
 
@@ -63,7 +62,7 @@ def revise_statement(ctx: Context, statement_id: int, body: str) -> Revised:
             payload={"version": version.number, "previous": previous.sha256, "reasked": asked},
         )
         uow.commit()
-        return Revised(statement_dict(statement, known_kinds(uow)), reasked=asked)
+        return Revised(statement_view(statement, known_kinds(uow)), reasked=asked)
 
 
 def _reask(
@@ -128,7 +127,7 @@ def withdraw_statement(ctx: Context, statement_id: int, reason: str) -> Withdraw
         )
         uow.commit()
         return Withdrawn(
-            statement_dict(statement, known_kinds(uow)),
+            statement_view(statement, known_kinds(uow)),
             notified=len(endorsers),
             page=unpublished.page if unpublished else None,
         )

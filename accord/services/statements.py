@@ -7,10 +7,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from accord.services.context import Context
-from accord.services.results import plain
 from statemachines.errors import InvalidInput, Message
 from statemachines.statements import CIRCULATED, Statement
 from storage.kinds import Kind, KindStore
@@ -169,11 +167,6 @@ def statement_view(statement: Statement, kinds: Mapping[str, str]) -> StatementV
         withdraw_reason=statement.withdraw_reason,
         text=current.body,
     )
-
-
-def statement_dict(statement: Statement, kinds: Mapping[str, str]) -> dict[str, Any]:
-    """`statement_view` as plain data, for results that add their own keys to it."""
-    return dict(plain(statement_view(statement, kinds)))
 
 
 def is_locked(statement: Statement) -> bool:
