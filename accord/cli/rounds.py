@@ -41,10 +41,10 @@ def _print_round(result: RoundDocument) -> None:
         answer = f"{r.decision or 'pending'}{note}"
         typer.echo(f"  {r.email:<40} {answer:<24} {r.delivery or 'not mailed'}")
     queue = result.queue
-    if queue and queue["waiting"]:
-        at = queue["next_batch_at"]
+    if queue.waiting:
+        at = queue.next_batch_at
         when = secretariat_time(at) if at else "as soon as a sender runs"
-        typer.echo(f"mail: {queue['waiting']} still queued; next batch {when}")
+        typer.echo(f"mail: {queue.waiting} still queued; next batch {when}")
 
 
 def _delivery_warning(recipients: Sequence[RecipientState]) -> str | None:

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from accord.config import Settings
 from accord.services.ready import check_ready, no_database, require_schema, safe_url
@@ -68,6 +67,15 @@ class RecipientState:
 
 
 @dataclass(frozen=True)
+class Queue:
+    """The round's mail still to go, and when the next batch may go (None: as soon as a sender
+    runs), as an ISO moment."""
+
+    waiting: int
+    next_batch_at: str | None
+
+
+@dataclass(frozen=True)
 class RoundDocument:
     """A round as `accord rounds status --json` prints it (docs/architecture.md, JSON shapes)."""
 
@@ -85,7 +93,7 @@ class RoundDocument:
     flagged_political: bool
     tally: rules.Tally
     delivery: dict[str, int]
-    queue: dict[str, Any]
+    queue: Queue
     recipients: tuple[RecipientState, ...]
 
 
@@ -95,7 +103,7 @@ def round_status(settings: Settings, round_id: int) -> RoundDocument:
         return round_document(reader, round_id, settings)
 
 
-def queue(reader: Reader, settings: Settings, delivery: dict[str, int]) -> dict[str, Any]:
+def queue(reader: Reader, settings: Settings, delivery: dict[str, int]) -> Queue:
     """The round's mail still to go, and when the next batch may (null: as soon as a sender
     runs), as the sending budget has it (ACCORD_SMTP_MAX_PER_MINUTE/DAY, or a pause after the
     server throttled)."""
@@ -103,7 +111,7 @@ def queue(reader: Reader, settings: Settings, delivery: dict[str, int]) -> dict[
     found = reader.rows(_BUDGET)
     spent = Spent(*found[0][:4], utc(found[0][4])) if found else Spent()
     next_at = next_batch_at(settings.smtp_limits, spent, datetime.now(UTC)) if waiting else None
-    return {"waiting": waiting, "next_batch_at": next_at.isoformat() if next_at else None}
+    return Queue(waiting, next_at.isoformat() if next_at else None)
 
 
 def round_document(reader: Reader, round_id: int, settings: Settings) -> RoundDocument:
