@@ -72,13 +72,15 @@ def _value(context: Mapping[str, Any], name: str) -> Any:
 
 
 def _shared(value: Any, left_out: frozenset[str], path: str = "") -> Hashable:
-    """`value` (a context) as nested tuples, without the values at the dotted names left out."""
-    if isinstance(value, Mapping):
+    """`value` (a context: dicts, lists and plain values) as nested tuples, without the values
+    at the dotted names left out."""
+    kind = type(value)
+    if kind is dict:
         return tuple(
             (key, _shared(item, left_out, f"{path}{key}."))
             for key, item in value.items()
             if f"{path}{key}" not in left_out
         )
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple:
         return tuple(_shared(item, left_out, path) for item in value)
     return value  # type: ignore[no-any-return]

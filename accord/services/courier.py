@@ -3,11 +3,13 @@
 An answer writes its receipt to the outbox in its own transaction (and, if it closes the round,
 the result). Once the member's page has been sent, the route wakes this courier, which delivers
 the outbox's answer mail in a worker thread (the database and SMTP work are blocking: they must
-not hold up the event loop). Answers that come while it sends are covered by its next run, so a
-burst of answers makes a few deliveries, not one each. It claims rows like every sender (leases),
-so it never sends what the sweep or another process is sending; what cannot go now (the server
-is down) stays pending for the sweep, and what the sending budget holds back is tried again when
-the budget allows.
+not hold up the event loop). Woken, it first waits GATHER_S for the answers that follow, and
+answers that come while it sends are covered by its next run, so a burst of answers makes one
+delivery every GATHER_S or so, not one each: a delivery's own work (claiming, reading what the
+mail shows, connecting to the server, marking) costs about ten times one receipt's. It claims
+rows like every sender (leases), so it never sends what the sweep or another process is sending;
+what cannot go now (the server is down) stays pending for the sweep, and what the sending budget
+holds back is tried again when the budget allows.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 # read, and the secretariat's result of a round the answer closed.
 ANSWER_MAIL = ("receipt", "explain", "result")
 STOP_GRACE_S = 10.0
+# Well under the few seconds in which a receipt must arrive (docs/reliability.md).
+GATHER_S = 0.25
 
 
 class AnswerCourier:
@@ -65,8 +69,10 @@ class AnswerCourier:
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._woken.wait(), retry_in)
-            self._woken.clear()
             self._busy = True
+            if not self._stopping:
+                await asyncio.sleep(GATHER_S)
+            self._woken.clear()
             report = await asyncio.to_thread(self._deliver)
             self._busy = False
             retry_in = _seconds_until(report.next_at) if report else None
