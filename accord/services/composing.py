@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from accord.services.context import Context
@@ -30,7 +30,9 @@ from storage.mail_reads import (
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
+    from accord.mail.render import Rendered, Skeleton
     from accord.mail.skeletons import SkeletonCache
+    from accord.mail.smtp import Delivery, Outgoing
 
 AUTOMATIC = ("reminder", "action_reminder", "action_digest")
 ASKING = ("invitation", "consultation", "reminder", "revision", "explain")
@@ -53,6 +55,29 @@ PERSONAL = (
 RECEIPT_PERSONAL = (*PERSONAL, "decision.comment", "decision.recorded_at")
 
 
+class OutboxRow(Protocol):
+    """What composing reads of an outbox row (a row of `storage.tables.outbox`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def to_addr(self) -> str: ...
+    @property
+    def member_id(self) -> int | None: ...
+    @property
+    def round_id(self) -> int | None: ...
+    @property
+    def statement_id(self) -> int | None: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def thread_id(self) -> str | None: ...
+    @property
+    def data(self) -> dict[str, Any] | None: ...
+
+
 class Composer:
     """Builds each outbox row's message, caching what rows of one round share."""
 
@@ -67,10 +92,10 @@ class Composer:
         self._statement_facts: dict[int, StatementFacts] = {}
         self._statements: dict[tuple[int, int | None], dict[str, Any]] = {}
         self._decisions: dict[int, DecisionFacts] = {}
-        self._skeletons: dict[tuple[Any, ...], Any] = {}
-        self._seen: dict[tuple[Any, ...], int] = {}
+        self._skeletons: dict[tuple[object, ...], Skeleton | None] = {}
+        self._seen: dict[tuple[object, ...], int] = {}
 
-    def compose_all(self, rows: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    def compose_all(self, rows: Sequence[OutboxRow]) -> tuple[list[Outgoing], list[Delivery]]:
         """The messages of `rows`, and a permanent failure for each row that cannot be written
         (its data no longer matches the database): one broken row must not hold up its batch."""
         from accord.mail.smtp import Delivery, Outgoing
@@ -80,7 +105,8 @@ class Composer:
         keys = self.reads.reply_keys(round_ids, {r.member_id for r in rows if r.round_id})
         self._load(round_ids, {r.statement_id for r in rows if r.statement_id})
         self._load_decisions(rows)
-        messages, unwritable = [], []
+        messages: list[Outgoing] = []
+        unwritable: list[Delivery] = []
         for row in rows:
             member = members.get(row.member_id)
             try:
@@ -98,14 +124,16 @@ class Composer:
             )
         return messages, unwritable
 
-    def _load_decisions(self, rows: Sequence[Any]) -> None:
+    def _load_decisions(self, rows: Sequence[OutboxRow]) -> None:
         """The decisions this batch's receipts confirm, in one query (not one a receipt)."""
         ids = {(r.data or {}).get("decision_id") for r in rows if r.purpose == "receipt"}
         self._decisions.update(
             self.reads.decisions({i for i in ids if i is not None} - self._decisions.keys())
         )
 
-    def _message_bytes(self, row: Any, member: MemberFacts | None, reply_key: str | None) -> bytes:
+    def _message_bytes(
+        self, row: OutboxRow, member: MemberFacts | None, reply_key: str | None
+    ) -> bytes:
         from accord.mail.message import build_message
 
         context = self.context(row, member, reply_key)
@@ -124,7 +152,9 @@ class Composer:
             auto_submitted="auto-generated" if row.purpose in AUTOMATIC else None,
         )
 
-    def _render(self, row: Any, member: MemberFacts | None, context: dict[str, Any]) -> Any:
+    def _render(
+        self, row: OutboxRow, member: MemberFacts | None, context: dict[str, Any]
+    ) -> Rendered:
         """Render the row's mail; a round's fan-out fills in the round's skeleton instead, and a
         receipt the skeleton of receipts like it."""
         from accord.mail.render import language_for, prepare, render
@@ -146,7 +176,7 @@ class Composer:
         return filled or render(row.purpose, language, context)
 
     def context(
-        self, row: Any, member: MemberFacts | None, reply_key: str | None = None
+        self, row: OutboxRow, member: MemberFacts | None, reply_key: str | None = None
     ) -> dict[str, Any]:
         """What the row's templates read."""
         context: dict[str, Any] = {}
@@ -165,7 +195,7 @@ class Composer:
         return context
 
     def _personalise(
-        self, context: dict[str, Any], row: Any, member: MemberFacts, reply_key: str | None
+        self, context: dict[str, Any], row: OutboxRow, member: MemberFacts, reply_key: str | None
     ) -> None:
         rnd = self._round(row.round_id)
         tz = ZoneInfo(member.timezone)
@@ -252,7 +282,7 @@ class Composer:
             }
         return self._statements[key]
 
-    def _for_revision(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    def _for_revision(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         previous = (row.data or {}).get("previous_sha256", "")
         versions = self._statement_of(row.statement_id).versions
         old = next((v.body for v in versions if v.sha256 == previous), "")
@@ -265,7 +295,7 @@ class Composer:
         )
         return {"diff": "\n".join(diff), "previous_sha256": previous}
 
-    def _for_receipt(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    def _for_receipt(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         decision_id = (row.data or {}).get("decision_id")
         decision = self._decisions.get(decision_id)
         if decision is None:
@@ -281,7 +311,7 @@ class Composer:
             }
         }
 
-    def _for_result(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    def _for_result(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         decisions = [
             {
                 "name": v.name,
@@ -296,7 +326,7 @@ class Composer:
         )
         return {"tally": counts.as_dict(), "decisions": decisions}
 
-    def _for_published(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    def _for_published(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         slug = context["statement"]["slug"]
         return {
             "url": f"{self.settings.public_url}/site/{slug}.html",
@@ -306,17 +336,17 @@ class Composer:
             ],
         }
 
-    def _for_explain(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    def _for_explain(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         return {"reason": (row.data or {}).get("reason", "")}
 
-    def _for_action_reminder(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    def _for_action_reminder(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         from accord.services.reminders import reminder_context
 
         return reminder_context(row)
 
     _for_action_digest = _for_action_reminder
 
-    def _for_withdrawal(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    def _for_withdrawal(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         return {"reason": (row.data or {}).get("reason", "")}
 
 
