@@ -4,8 +4,8 @@ An answer writes its receipt to the outbox in its own transaction (and, if it cl
 the result). Once the member's page has been sent, the route wakes this courier, which delivers
 the outbox's answer mail in a worker thread (the database and SMTP work are blocking: they must
 not hold up the event loop). Woken, it first waits GATHER_S for the answers that follow, and
-answers that come while it sends are covered by its next run, so a burst of answers makes one
-delivery a second or so, not one each: a delivery's own work (claiming, reading what the
+answers that come while it sends are left to its next run (they woke it), so a burst of answers
+makes one batch a second or so, not one each: a delivery's own work (claiming, reading what the
 mail shows, connecting to the server, marking) costs about ten times one receipt's. It claims
 rows like every sender (leases), so it never sends what the sweep or another process is sending;
 what cannot go now (the server is down) stays pending for the sweep, and what the sending budget
@@ -83,7 +83,7 @@ class AnswerCourier:
 
     def _deliver(self) -> DeliveryReport | None:
         try:
-            report = deliver(self.ctx, purposes=ANSWER_MAIL)
+            report = deliver(self.ctx, purposes=ANSWER_MAIL, keep_up=False)
         except Exception as error:  # the database or SMTP is away: the sweep sends it later
             log.warning("answer mail not delivered now: %s: %s", type(error).__name__, error)
             return None
