@@ -102,7 +102,8 @@ class Composer:
 
         members = self.reads.members({r.member_id for r in rows if r.member_id})
         round_ids = {r.round_id for r in rows if r.round_id}
-        keys = self.reads.reply_keys(round_ids, {r.member_id for r in rows if r.round_id})
+        asked = {r.member_id for r in rows if r.round_id and r.member_id}
+        keys = self.reads.reply_keys(round_ids, asked)
         self._load(round_ids, {r.statement_id for r in rows if r.statement_id})
         self._load_decisions(rows)
         messages: list[Outgoing] = []

@@ -116,3 +116,15 @@ def test_a_database_failure_fails_the_batch_and_a_broken_row_only_itself(ctx: Co
         uow.session.connection().connection.dbapi_connection.close()  # the database goes away
         with pytest.raises(DatabaseFailure):
             composer.compose_all(rows)
+
+
+def test_a_batch_with_mail_to_no_member_is_composed(ctx: Context) -> None:
+    """The result of a round goes to the secretariat (a row of the round with no member)."""
+    from accord.services.rounds import close_round
+
+    close_round(ctx, _answered_round(ctx))
+    with ctx.uow(readonly=True) as uow:
+        rows = list(uow.session.execute(select(t.outbox).order_by(t.outbox.c.id)))
+        messages, failed = Composer(ctx, uow).compose_all(rows)
+    assert any(r.purpose == "result" and r.member_id is None for r in rows)
+    assert failed == [] and len(messages) == len(rows)
