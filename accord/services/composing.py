@@ -1,27 +1,38 @@
 """Compose each outbox row's message: the member's language, links, reply address and dates.
 
 What rows of one round share (the round, the statement, a rendered skeleton per language) is read
-and rendered once per batch; each member's own values are then written in.
+and rendered once per batch; each member's own values are then written in. Receipts, which the
+reply app's courier sends a few at a time, keep their skeletons from one batch to the next.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import bindparam, select
-from sqlalchemy.exc import DBAPIError
 
 from accord.services.context import Context
 from accord.services.links import link_url, make_token
 from accord.services.statements import kind_meaning, kinds_named
 from statemachines import rounds as rules
 from statemachines.errors import NotFound
-from storage import tables as t
+from storage.mail_reads import (
+    DatabaseFailure,
+    DecisionFacts,
+    MailReads,
+    MemberFacts,
+    RoundFacts,
+    StatementFacts,
+)
 from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from accord.mail.render import Rendered, Skeleton
+    from accord.mail.skeletons import SkeletonCache
+    from accord.mail.smtp import Delivery, Outgoing
 
 AUTOMATIC = ("reminder", "action_reminder", "action_digest")
 ASKING = ("invitation", "consultation", "reminder", "revision", "explain")
@@ -39,6 +50,32 @@ PERSONAL = (
     "reply_address",
     "reminder_number",
 )
+# A receipt's own values besides the member's: its answer's comment and time. The answer itself
+# and its channel are words a template looks up, so they are part of what receipts share.
+RECEIPT_PERSONAL = (*PERSONAL, "decision.comment", "decision.recorded_at")
+
+
+class OutboxRow(Protocol):
+    """What composing reads of an outbox row (a row of `storage.tables.outbox`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def to_addr(self) -> str: ...
+    @property
+    def member_id(self) -> int | None: ...
+    @property
+    def round_id(self) -> int | None: ...
+    @property
+    def statement_id(self) -> int | None: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def thread_id(self) -> str | None: ...
+    @property
+    def data(self) -> dict[str, Any] | None: ...
 
 
 class Composer:
@@ -46,32 +83,36 @@ class Composer:
 
     def __init__(self, ctx: Context, uow: UnitOfWork) -> None:
         self.ctx = ctx
-        self.uow = uow
         self.settings = ctx.settings
         self.secret = ctx.settings.resolve_secret_key()
+        self.reads = MailReads(uow.session)
         self.kinds = kinds_named(uow)
-        self._rounds: dict[int, dict[str, Any]] = {}
-        self._statement_rows: dict[int, tuple[Any, list[Any]]] = {}
+        self._rounds: dict[int, RoundFacts] = {}
+        self._round_values: dict[int, dict[str, Any]] = {}
+        self._statement_facts: dict[int, StatementFacts] = {}
         self._statements: dict[tuple[int, int | None], dict[str, Any]] = {}
-        self._skeletons: dict[tuple[Any, ...], Any] = {}
-        self._seen: dict[tuple[Any, ...], int] = {}
-        self._decisions: dict[int, Any] = {}
+        self._decisions: dict[int, DecisionFacts] = {}
+        self._skeletons: dict[tuple[object, ...], Skeleton | None] = {}
+        self._seen: dict[tuple[object, ...], int] = {}
 
-    def compose_all(self, rows: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    def compose_all(self, rows: Sequence[OutboxRow]) -> tuple[list[Outgoing], list[Delivery]]:
         """The messages of `rows`, and a permanent failure for each row that cannot be written
         (its data no longer matches the database): one broken row must not hold up its batch."""
         from accord.mail.smtp import Delivery, Outgoing
 
-        members = self._members({r.member_id for r in rows if r.member_id})
-        keys = self._reply_keys(rows)
-        self._load({r.round_id for r in rows if r.round_id}, {r.statement_id for r in rows})
+        members = self.reads.members({r.member_id for r in rows if r.member_id})
+        round_ids = {r.round_id for r in rows if r.round_id}
+        asked = {r.member_id for r in rows if r.round_id and r.member_id}
+        keys = self.reads.reply_keys(round_ids, asked)
+        self._load(round_ids, {r.statement_id for r in rows if r.statement_id})
         self._load_decisions(rows)
-        messages, unwritable = [], []
+        messages: list[Outgoing] = []
+        unwritable: list[Delivery] = []
         for row in rows:
             member = members.get(row.member_id)
             try:
                 data = self._message_bytes(row, member, keys.get((row.round_id, row.member_id)))
-            except DBAPIError:
+            except DatabaseFailure:
                 raise  # the database, not the row: the batch is claimed again after its lease
             except Exception as error:  # any other failure is this row's own
                 reason = f"cannot compose: {type(error).__name__}: {error}"
@@ -84,34 +125,16 @@ class Composer:
             )
         return messages, unwritable
 
-    def _members(self, ids: set[int]) -> dict[int, Any]:
-        """What a mail needs of each member (rows, not mapped objects: no groups loaded)."""
-        if not ids:
-            return {}
-        found = self.uow.session.execute(_MEMBERS, {"ids": sorted(ids)})
-        return {m.id: m for m in found}
-
-    def _load_decisions(self, rows: Sequence[Any]) -> None:
+    def _load_decisions(self, rows: Sequence[OutboxRow]) -> None:
         """The decisions this batch's receipts confirm, in one query (not one a receipt)."""
         ids = {(r.data or {}).get("decision_id") for r in rows if r.purpose == "receipt"}
-        wanted = sorted(i for i in ids if i is not None and i not in self._decisions)
-        if wanted:
-            found = self.uow.session.execute(_DECISIONS, {"ids": wanted})
-            self._decisions.update((d.id, d) for d in found)
+        self._decisions.update(
+            self.reads.decisions({i for i in ids if i is not None} - self._decisions.keys())
+        )
 
-    def _reply_keys(self, rows: Sequence[Any]) -> dict[tuple[int, int], str]:
-        """The reply keys of this batch's recipients (not of their whole rounds)."""
-        round_ids = {r.round_id for r in rows if r.round_id}
-        member_ids = {r.member_id for r in rows if r.round_id and r.member_id}
-        if not round_ids or not member_ids:
-            return {}
-        params = {"rounds": sorted(round_ids), "members": sorted(member_ids)}
-        return {
-            (r.round_id, r.member_id): r.reply_key
-            for r in self.uow.session.execute(_REPLY_KEYS, params)
-        }
-
-    def _message_bytes(self, row: Any, member: Any, reply_key: str | None) -> bytes:
+    def _message_bytes(
+        self, row: OutboxRow, member: MemberFacts | None, reply_key: str | None
+    ) -> bytes:
         from accord.mail.message import build_message
 
         context = self.context(row, member, reply_key)
@@ -130,12 +153,17 @@ class Composer:
             auto_submitted="auto-generated" if row.purpose in AUTOMATIC else None,
         )
 
-    def _render(self, row: Any, member: Any, context: dict[str, Any]) -> Any:
-        """Render the row's mail; a round's fan-out fills in the round's skeleton instead."""
+    def _render(
+        self, row: OutboxRow, member: MemberFacts | None, context: dict[str, Any]
+    ) -> Rendered:
+        """Render the row's mail; a round's fan-out fills in the round's skeleton instead, and a
+        receipt the skeleton of receipts like it."""
         from accord.mail.render import language_for, prepare, render
 
         # Action mail has no member: its row's data carries the contact's language.
         language = member.language if member else (row.data or {}).get("language") or "en"
+        if member is not None and row.round_id and row.purpose == "receipt":
+            return _receipt_skeletons().render(row.purpose, language, context)
         if member is None or not row.round_id or row.purpose not in FANNED_OUT:
             return render(row.purpose, language, context)
         previous = (row.data or {}).get("previous_sha256")
@@ -149,7 +177,10 @@ class Composer:
         filled = skeleton.fill_from(context) if skeleton is not None else None
         return filled or render(row.purpose, language, context)
 
-    def context(self, row: Any, member: Any, reply_key: str | None = None) -> dict[str, Any]:
+    def context(
+        self, row: OutboxRow, member: MemberFacts | None, reply_key: str | None = None
+    ) -> dict[str, Any]:
+        """What the row's templates read."""
         context: dict[str, Any] = {}
         if row.statement_id:
             statement = self._statement(row.statement_id, row.round_id)
@@ -157,7 +188,7 @@ class Composer:
             meaning = kind_meaning(self.kinds, statement["kind"], language)
             context["statement"] = {**statement, "kind_meaning": meaning}
         if row.round_id:
-            context["round"] = dict(self._round(row.round_id))
+            context["round"] = dict(self._values_of_round(row.round_id))
             context["group"] = {"name": context["round"]["group"]}
         if member is not None:
             context["member"] = {"name": member.name, "email": member.email}
@@ -169,19 +200,18 @@ class Composer:
         return context
 
     def _personalise(
-        self, context: dict[str, Any], row: Any, member: Any, reply_key: str | None
+        self, context: dict[str, Any], row: OutboxRow, member: MemberFacts, reply_key: str | None
     ) -> None:
         rnd = self._round(row.round_id)
         tz = ZoneInfo(member.timezone)
-        deadline: datetime = rnd["_deadline"]
-        context["round"]["deadline_member"] = _when(deadline, tz)
+        context["round"]["deadline_member"] = _when(rnd.deadline, tz)
         context["round"]["member_timezone"] = member.timezone
         token = make_token(
             self.secret,
             round_id=row.round_id,
             member_id=member.id,
-            text_sha256=rnd["_sha"],
-            deadline=deadline,
+            text_sha256=rnd.text_sha256,
+            deadline=rnd.deadline,
             grace=timedelta(hours=self.settings.link_grace_hours),
         )
         context["link"] = link_url(self.settings.public_url, token)
@@ -189,85 +219,78 @@ class Composer:
         context["reply_address"] = pattern.format(key=reply_key) if reply_key else ""
         context["reminder_number"] = (row.data or {}).get("reminder_number", 0)
 
-    def _load(self, round_ids: set[int], statement_ids: set[int | None]) -> None:
+    def _load(self, round_ids: Collection[int], statement_ids: Collection[int]) -> None:
         """The rounds (with their group's name) and statements (with their versions) not loaded
         yet, one query each for a whole batch: a sweep's mail comes from many rounds."""
-        session = self.uow.session
-        wanted = sorted(round_ids - self._rounds.keys())
-        if wanted:
-            tz = self.settings.tz
-            query = (
-                select(t.rounds, t.groups.c.name.label("group_name"))
-                .outerjoin(t.groups, t.groups.c.id == t.rounds.c.group_id)
-                .where(t.rounds.c.id.in_(wanted))
-            )
-            for rnd in session.execute(query):
-                self._rounds[rnd.id] = {
-                    "id": rnd.id,
-                    "mode": rnd.mode,
-                    "rule": rnd.rule,
-                    "rule_text": rules.rule_text(rnd.rule),
-                    "group": rnd.group_name or "",
-                    "deadline_member": _when(rnd.deadline, tz),
-                    "deadline_secretariat": _when(rnd.deadline, tz),
-                    "member_timezone": self.settings.timezone,
-                    "secretariat_timezone": self.settings.timezone,
-                    "outcome": rnd.outcome,
-                    "close_reason": rnd.close_reason,
-                    "flagged_political": bool(rnd.flagged_political),
-                    "state": rnd.state,
-                    "_deadline": rnd.deadline,
-                    "_sha": rnd.text_sha256,
-                    "_version": rnd.version_number,
-                }
-        ids = sorted(i for i in statement_ids if i is not None and i not in self._statement_rows)
-        if ids:
-            versions: dict[int, list[Any]] = {i: [] for i in ids}
-            query = (
-                select(t.statement_versions)
-                .where(t.statement_versions.c.statement_id.in_(ids))
-                .order_by(t.statement_versions.c.statement_id, t.statement_versions.c.number)
-            )
-            for version in session.execute(query):
-                versions[version.statement_id].append(version)
-            for statement in session.execute(
-                select(t.statements).where(t.statements.c.id.in_(ids))
-            ):
-                self._statement_rows[statement.id] = (statement, versions[statement.id])
+        self._rounds.update(self.reads.rounds(set(round_ids) - self._rounds.keys()))
+        self._statement_facts.update(
+            self.reads.statements(set(statement_ids) - self._statement_facts.keys())
+        )
 
-    def _round(self, round_id: int) -> dict[str, Any]:
+    def _round(self, round_id: int) -> RoundFacts:
         if round_id not in self._rounds:
-            self._load({round_id}, set())
+            self._load({round_id}, ())
             if round_id not in self._rounds:
                 raise NotFound(f"no round with id {round_id}")
         return self._rounds[round_id]
 
+    def _values_of_round(self, round_id: int) -> dict[str, Any]:
+        """What templates read of a round, in the secretariat's time zone."""
+        if round_id not in self._round_values:
+            rnd = self._round(round_id)
+            deadline = _when(rnd.deadline, self.settings.tz)
+            self._round_values[round_id] = {
+                "id": rnd.id,
+                "mode": rnd.mode,
+                "rule": rnd.rule,
+                "rule_text": rules.rule_text(rnd.rule),
+                "group": rnd.group,
+                "deadline_member": deadline,
+                "deadline_secretariat": deadline,
+                "member_timezone": self.settings.timezone,
+                "secretariat_timezone": self.settings.timezone,
+                "outcome": rnd.outcome,
+                "close_reason": rnd.close_reason,
+                "flagged_political": rnd.flagged_political,
+                "state": rnd.state,
+            }
+        return self._round_values[round_id]
+
+    def _statement_of(self, statement_id: int) -> StatementFacts:
+        if statement_id not in self._statement_facts:
+            self._load((), {statement_id})
+            if statement_id not in self._statement_facts:
+                raise NotFound(f"no statement with id {statement_id}")
+        return self._statement_facts[statement_id]
+
     def _statement(self, statement_id: int, round_id: int | None) -> dict[str, Any]:
+        """What templates read of a statement: the version its round circulates (else the
+        latest)."""
         key = (statement_id, round_id)
         if key not in self._statements:
-            self._load(set(), {statement_id})
-            if statement_id not in self._statement_rows:
-                raise NotFound(f"no statement with id {statement_id}")
-            statement, versions = self._statement_rows[statement_id]
-            number = self._round(round_id)["_version"] if round_id else versions[-1].number
-            version = next(v for v in versions if v.number == number)
+            statement = self._statement_of(statement_id)
+            last = statement.versions[-1].number if statement.versions else 0
+            number = self._round(round_id).version_number if round_id else last
+            version = next((v for v in statement.versions if v.number == number), None)
+            if version is None:
+                raise NotFound(f"statement {statement_id} has no version {number}")
             self._statements[key] = {
                 "id": statement.id,
                 "title": statement.title,
                 "kind": statement.kind,
                 "kind_meaning": kind_meaning(self.kinds, statement.kind, "en"),
-                "political": bool(statement.political),
+                "political": statement.political,
                 "body": version.body,
                 "sha256": version.sha256,
                 "version": version.number,
                 "slug": statement.slug,
-                "_versions": {v.sha256: v.body for v in versions},
             }
         return self._statements[key]
 
-    def _for_revision(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    def _for_revision(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         previous = (row.data or {}).get("previous_sha256", "")
-        old = context["statement"]["_versions"].get(previous, "")
+        versions = self._statement_of(row.statement_id).versions
+        old = next((v.body for v in versions if v.sha256 == previous), "")
         diff = difflib.unified_diff(
             old.splitlines(),
             context["statement"]["body"].splitlines(),
@@ -277,7 +300,7 @@ class Composer:
         )
         return {"diff": "\n".join(diff), "previous_sha256": previous}
 
-    def _for_receipt(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    def _for_receipt(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         decision_id = (row.data or {}).get("decision_id")
         decision = self._decisions.get(decision_id)
         if decision is None:
@@ -293,71 +316,50 @@ class Composer:
             }
         }
 
-    def _for_result(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
-        query = (
-            select(
-                t.members.c.name, t.members.c.email, t.recipients.c.decision, t.recipients.c.comment
-            )
-            .join(t.members)
-            .where(t.recipients.c.round_id == row.round_id)
-            .order_by(t.members.c.name)
-        )
+    def _for_result(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         decisions = [
             {
-                "name": r.name,
-                "email": r.email,
-                "decision": r.decision or "pending",
-                "comment": r.comment or "",
+                "name": v.name,
+                "email": v.email,
+                "decision": v.decision or "pending",
+                "comment": v.comment or "",
             }
-            for r in self.uow.session.execute(query)
+            for v in self.reads.voters(row.round_id)
         ]
         counts = rules.tally(
             d["decision"] if d["decision"] != "pending" else None for d in decisions
         )
         return {"tally": counts.as_dict(), "decisions": decisions}
 
-    def _for_published(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    def _for_published(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         slug = context["statement"]["slug"]
-        query = (
-            select(t.members.c.name, t.members.c.organisation)
-            .join(t.members)
-            .where(
-                t.recipients.c.round_id == row.round_id, t.recipients.c.decision == rules.ENDORSE
-            )
-            .order_by(t.members.c.name)
-        )
         return {
             "url": f"{self.settings.public_url}/site/{slug}.html",
             "signatories": [
-                {"name": r.name, "organisation": r.organisation or ""}
-                for r in self.uow.session.execute(query)
+                {"name": s.name, "organisation": s.organisation or ""}
+                for s in self.reads.signatories(row.round_id)
             ],
         }
 
-    def _for_explain(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    def _for_explain(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         return {"reason": (row.data or {}).get("reason", "")}
 
-    def _for_action_reminder(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    def _for_action_reminder(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         from accord.services.reminders import reminder_context
 
         return reminder_context(row)
 
     _for_action_digest = _for_action_reminder
 
-    def _for_withdrawal(self, row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    def _for_withdrawal(self, row: OutboxRow, context: dict[str, Any]) -> dict[str, Any]:
         return {"reason": (row.data or {}).get("reason", "")}
 
 
-_DECISIONS = select(t.decisions).where(t.decisions.c.id.in_(bindparam("ids", expanding=True)))
-_MEMBERS = select(
-    t.members.c.id, t.members.c.name, t.members.c.email, t.members.c.language, t.members.c.timezone
-).where(t.members.c.id.in_(bindparam("ids", expanding=True)))
-_REPLY_KEYS = select(
-    t.recipients.c.round_id, t.recipients.c.member_id, t.recipients.c.reply_key
-).where(
-    t.recipients.c.round_id.in_(bindparam("rounds", expanding=True)),
-    t.recipients.c.member_id.in_(bindparam("members", expanding=True)),
-)
+@cache
+def _receipt_skeletons() -> SkeletonCache:
+    from accord.mail.skeletons import SkeletonCache
+
+    return SkeletonCache(RECEIPT_PERSONAL, rendered_in_full=RENDERED_IN_FULL)
 
 
 def _when(moment: datetime, tz: ZoneInfo) -> str:

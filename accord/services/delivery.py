@@ -76,6 +76,7 @@ def deliver(
     batch: int = BATCH,
     patience: float = 0.0,
     purposes: Sequence[str] | None = None,
+    keep_up: bool = True,
 ) -> DeliveryReport:
     """Send pending mail until none is left (or `limit` rows were tried). Each row is tried at
     most once a call (claims go up the ids), and a batch of which nothing could be settled (the
@@ -83,7 +84,10 @@ def deliver(
 
     Under a sending budget (accord.services.pacing) a batch holds what the budget allows; when it
     allows nothing, the call waits for it up to `patience` seconds in all, then ends with
-    `next_at`. `purposes`, if given, limits the call to those kinds of mail."""
+    `next_at`. `purposes`, if given, limits the call to those kinds of mail. Without `keep_up`,
+    a claim that finds fewer rows than it may take is the call's last: mail enqueued while it
+    sends is left to the caller's next call (the answer courier, woken by each answer, gathers
+    it into one batch instead of many small ones)."""
     report = DeliveryReport()
     limits = ctx.settings.smtp_limits
     waits_until = time.monotonic() + patience
@@ -100,6 +104,8 @@ def deliver(
         tried += len(rows) - len(unstarted)
         after = min(unstarted) - 1 if unstarted else rows[-1].id
         if done.sent + done.failed == 0 and not unstarted:
+            break
+        if not keep_up and not unstarted and len(rows) < granted.count:
             break
     return report
 

@@ -213,8 +213,8 @@ def test_a_filled_in_skeleton_is_the_rendered_mail_even_for_hostile_values(ctx) 
     with ctx.uow(readonly=True) as uow:
         rows = list(uow.session.execute(select(t.outbox).order_by(t.outbox.c.id)))
         composer = Composer(ctx, uow)
-        members = composer._members({r.member_id for r in rows})
-        keys = composer._reply_keys(rows)
+        members = composer.reads.members({r.member_id for r in rows})
+        keys = composer.reads.reply_keys({rnd["id"]}, members.keys())
         for purpose in ("invitation", "consultation", "reminder"):
             row = rows[0]
             member = members[row.member_id]
