@@ -40,7 +40,7 @@ def _answered_round(ctx: Context) -> int:
     import_members(ctx, FIXTURES / "members.csv")
     statement = draft_statement(
         ctx, title='Migrants & "Refugees" <Day>', kind="awareness-day", body="A text.\n"
-    )["id"]
+    ).id
     rnd = start_round(
         ctx,
         statement_id=statement,
@@ -49,19 +49,19 @@ def _answered_round(ctx: Context) -> int:
         deadline=FIXED_NOW + timedelta(days=10),
     )
     with ctx.uow(readonly=True) as uow:
-        query = select(t.recipients.c.member_id).where(t.recipients.c.round_id == rnd["id"])
+        query = select(t.recipients.c.member_id).where(t.recipients.c.round_id == rnd.id)
         members = sorted(uow.session.scalars(query))
     for member in members[:-1]:  # one left to answer: the round stays open
         for decision, comment in ANSWERS:
             record_decision(
                 ctx,
-                round_id=rnd["id"],
+                round_id=rnd.id,
                 member_id=member,
                 decision=decision,
                 comment=comment,
                 channel="link",
             )
-    return int(rnd["id"])
+    return rnd.id
 
 
 def _receipts(ctx: Context) -> list[Any]:
