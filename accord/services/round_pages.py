@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from accord.services.context import Context
 from accord.services.dashboard import round_runs_url
 from statemachines.errors import InvalidInput, NotFound
-from storage.console_reads import (
+from storage.round_reads import (
     ANSWER_FILTERS,
     DELIVERY_FILTERS,
     RecipientRow,

@@ -16,14 +16,13 @@ from accord.services.statements import StatementShown, known_kinds, show_stateme
 from statemachines.errors import InvalidInput
 from statemachines.rounds import OPEN
 from storage.console_reads import (
-    RoundSummary,
     StatementRow,
     group_time_zones,
     mark_reminded,
-    round_summary,
     silent_recipients,
     statements_list,
 )
+from storage.round_reads import RoundSummary, round_summary
 
 
 def list_statements(ctx: Context) -> list[StatementRow]:

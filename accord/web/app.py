@@ -47,7 +47,6 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.config import Settings, load_settings
 from accord.services.answering import (
@@ -62,8 +61,9 @@ from accord.services.courier import AnswerCourier
 from accord.services.jobs import JobRunner
 from accord.services.links import BadLink, ExpiredLink
 from accord.web.calendar import calendar_router
-from accord.web.console import CONSOLE_HEADERS, create_console
+from accord.web.console import create_console
 from accord.web.console.security import PREFIX as CONSOLE_PREFIX
+from accord.web.headers import HIDE_LINKS, SecurityHeaders, headers_for
 from accord.web.site import SiteFiles
 from statemachines.answers import ALL_DECISIONS, COMMENT_LIMIT
 from statemachines.errors import AccordError, Conflict, InvalidInput, NotFound
@@ -79,16 +79,8 @@ from storage.plain import postgresql_uri
 from storage.uow import Database
 
 T = TypeVar("T")
-LINK_PREFIX = "/r/"
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 100_000  # a comment of COMMENT_LIMIT characters, percent-encoded
-SECURITY_HEADERS = {
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
-    ),
-}
 
 
 class BadForm(InvalidInput):
@@ -152,50 +144,6 @@ def _refusal_responses() -> dict[int | str, dict[str, Any]]:
             headings[status].append(heading)
     html = {"text/html": {"schema": {"type": "string"}}}
     return {s: {"description": "; ".join(h), "content": html} for s, h in headings.items()}
-
-
-def headers_for(path: str) -> dict[str, str]:
-    """Headers for every response; a member's page (or its refusal) is never cached."""
-    if path.startswith(CONSOLE_PREFIX):
-        return CONSOLE_HEADERS
-    if path.startswith(LINK_PREFIX):
-        return {**SECURITY_HEADERS, "Cache-Control": "no-store"}
-    return SECURITY_HEADERS
-
-
-class SecurityHeaders:
-    """ASGI middleware adding `headers_for(path)` to every response of the app."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = headers_for(scope["path"]).items()
-        extra = {name.lower().encode(): value.encode() for name, value in headers}
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                given = [(k, v) for k, v in message.get("headers", []) if k not in extra]
-                message["headers"] = [*given, *extra.items()]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-class HideLinks(logging.Filter):
-    """Replaces the token in uvicorn's access-log lines for `/r/<token>` by `…`."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) == 5 and str(args[2]).startswith(LINK_PREFIX):
-            record.args = (args[0], args[1], f"{LINK_PREFIX}…", args[3], args[4])
-        return True
-
-
-HIDE_LINKS = HideLinks()
 
 
 @lru_cache(maxsize=1024)
