@@ -10,6 +10,7 @@ from accord.services.context import Context
 from accord.services.jobs import JobRunner, Outcome, Progress
 from accord.services.member_pages import MemberUpload, import_member_upload
 from accord.services.rounds import start_round
+from statemachines.errors import Message
 
 MEMBERS_IMPORT = "members-import"
 ROUND_START = "round-start"
@@ -57,7 +58,10 @@ def queue_round_start(
             progress=progress,
         )
         asked = len(started.recipients)
-        return Outcome(f"round {started.id} started: {asked} members asked", round_link(started.id))
+        started_line = Message(
+            "round {id} started: {asked} members asked", id=started.id, asked=asked
+        )
+        return Outcome(started_line, round_link(started.id))
 
     title = group  # the page says "A round with <group>" in the user's language
     return runner.submit(ctx, kind=ROUND_START, title=title, origin=origin, work=work)

@@ -13,6 +13,7 @@ docs/console.md, "Long work").
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import threading
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from accord.services.context import Context
-from statemachines.errors import AccordError, NotFound
+from statemachines.errors import AccordError, Message, NotFound
 from storage.jobs import DONE, FAILED, QUEUED, RUNNING, JobStore
 
 log = logging.getLogger(__name__)
@@ -116,12 +117,13 @@ class JobRunner:
         try:
             outcome = work(lambda done, total: self._advance(job_id, done, total))
         except AccordError as exc:
-            self._end(ctx, job_id, state=FAILED, message=str(exc))
+            self._end(ctx, job_id, state=FAILED, message=_stored(exc.message))
         except Exception as exc:  # a job must end, whatever broke: the page shows it failed
             log.exception("job %s failed", job_id)
-            self._end(ctx, job_id, state=FAILED, message=f"unexpected error: {exc}")
+            self._end(ctx, job_id, state=FAILED, message=_stored(f"unexpected error: {exc}"))
         else:
-            self._end(ctx, job_id, state=DONE, message=outcome.message, result=outcome.result)
+            message = _stored(outcome.message)
+            self._end(ctx, job_id, state=DONE, message=message, result=outcome.result)
 
     def _advance(self, job_id: int, done: int, total: int) -> None:
         with self._lock:
@@ -162,7 +164,7 @@ def read_job(ctx: Context, job_id: int, runner: JobRunner | None = None) -> Job:
         row.state,
         done,
         total,
-        row.message,
+        _message(row.message),
         row.result,
         row.origin,
         row.started_by,
@@ -170,6 +172,26 @@ def read_job(ctx: Context, job_id: int, runner: JobRunner | None = None) -> Job:
         row.started_at,
         row.finished_at,
     )
+
+
+def _stored(message: str) -> str:
+    """A job's line as its row keeps it: a Message with values as its template and values (JSON),
+    so the page can say it in the reader's language; any other text as it is."""
+    params = getattr(message, "params", None)
+    if not params:
+        return str.__str__(message)
+    template = getattr(message, "template", message)
+    return json.dumps({"template": template, "params": {k: str(v) for k, v in params.items()}})
+
+
+def _message(stored: str | None) -> Message | None:
+    """The row's line again as a Message (its English text, its template and values)."""
+    if stored is None:
+        return None
+    if stored.startswith('{"template"'):
+        kept = json.loads(stored)
+        return Message(kept["template"], **kept["params"])
+    return Message(stored)
 
 
 def interrupt_stale_jobs(ctx: Context, runner_id: str) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 
 from accord.services.context import Context
 from accord.services.member_files import MemberRow, read_member_file
+from statemachines.errors import Message
 from statemachines.records import Group
 from storage.repositories import MemberFields, MemberSnapshot
 
@@ -47,8 +48,13 @@ class ImportResult:
     changes: tuple[MemberChange, ...]
     dry_run: bool = False
 
-    def summary(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+    def summary(self) -> Message:
+        return Message(
+            "{created} created, {updated} updated, {unchanged} unchanged",
+            created=self.created,
+            updated=self.updated,
+            unchanged=self.unchanged,
+        )
 
     def left_groups(self) -> dict[str, list[str]]:
         """The groups each member leaves (what the decision record keeps of an import)."""

@@ -137,3 +137,15 @@ def test_pages_answer_while_a_long_write_holds_the_database(ctx: Context, consol
         page = console.http.get("/console/members", timeout=5)  # not the busy timeout (60 s)
         assert page.status_code == 200
         uow.rollback()
+
+
+def test_a_french_user_reads_the_job_result_in_french_and_the_record_keeps_english(
+    ctx: Context, base_url: str
+) -> None:
+    console = Console.at(base_url, **{"Accept-Language": "fr-FR,fr;q=0.9"})
+    console.log_in(SECRETARIAT)
+    page = finished_job(console, upload(console, members_csv(3)).headers["location"])
+    assert "3 créés, 0 mis à jour, 0 inchangés" in page
+    console.http.close()
+    job = read_job(ctx, 1)
+    assert job.message == "3 created, 0 updated, 0 unchanged"  # English for the CLI and logs
