@@ -30,6 +30,16 @@ class JobRow:
     started_at: datetime | None
     finished_at: datetime | None
 
+    @property
+    def finished(self) -> bool:
+        return self.state in (DONE, FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.state == DONE:
+            return 100
+        return min(100, self.done * 100 // self.total) if self.total else 0
+
 
 _COLUMNS = tuple(jobs.c[name] for name in JobRow.__dataclass_fields__)
 

@@ -19,12 +19,11 @@ import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
 
 from accord.services.context import Context
 from statemachines.errors import AccordError, Message, NotFound
-from storage.jobs import DONE, FAILED, QUEUED, RUNNING, JobStore
+from storage.jobs import DONE, FAILED, QUEUED, RUNNING, JobRow, JobStore
 
 log = logging.getLogger(__name__)
 
@@ -42,33 +41,6 @@ class Outcome:
 
 
 Work = Callable[[Progress], Outcome]
-
-
-@dataclass(frozen=True)
-class Job:
-    id: int
-    kind: str
-    title: str  # what it works on: a file's name, a group's name
-    state: str
-    done: int
-    total: int
-    message: str | None
-    result: str | None
-    origin: str | None
-    started_by: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-    @property
-    def finished(self) -> bool:
-        return self.state in (DONE, FAILED)
-
-    @property
-    def percent(self) -> int:
-        if self.state == DONE:
-            return 100
-        return min(100, self.done * 100 // self.total) if self.total else 0
 
 
 class JobRunner:
@@ -147,31 +119,15 @@ def _change(ctx: Context, job_id: int, **values: object) -> None:
         uow.commit()
 
 
-def read_job(ctx: Context, job_id: int, runner: JobRunner | None = None) -> Job:
+def read_job(ctx: Context, job_id: int, runner: JobRunner | None = None) -> JobRow:
     """The job as its row holds it, with the live progress of a job `runner` is running."""
     with ctx.uow(readonly=True) as uow:
         row = JobStore(uow.connection).get(job_id)
     if row is None:
         raise NotFound(f"no job with id {job_id}")
-    done, total = row.done, row.total
     live = runner.live(job_id) if runner is not None and row.state == RUNNING else None
-    if live is not None:
-        done, total = live
-    return Job(
-        row.id,
-        row.kind,
-        row.title,
-        row.state,
-        done,
-        total,
-        _message(row.message),
-        row.result,
-        row.origin,
-        row.started_by,
-        row.created_at,
-        row.started_at,
-        row.finished_at,
-    )
+    done, total = live if live is not None else (row.done, row.total)
+    return replace(row, done=done, total=total, message=_message(row.message))
 
 
 def _stored(message: str) -> str:
