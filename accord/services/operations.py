@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from accord.services.context import Context
 from accord.services.outbox import delivery_counts
+from accord.services.publish import Signatory
 from storage.transitions import Transition
 
 # Audit actions that are not transitions: one member's answer is not an event for operators
@@ -25,14 +26,6 @@ class StatementFacts:
     kind: str
     state: str
     version: int
-
-
-@dataclass(frozen=True)
-class Signatory:
-    """A name on a published page."""
-
-    name: str
-    organisation: str | None
 
 
 @dataclass(frozen=True)
